@@ -1,0 +1,306 @@
+//! The forest: trees with their samplers over one shared point store, plus the input shingle.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::attribution::AttributionVisitor;
+use crate::config::{ForestBuilder, ForestConfig};
+use crate::divector::DiVector;
+use crate::error::InputError;
+use crate::input::{check_batch, check_point};
+use crate::point_store::PointStore;
+use crate::rng::{tree_rng, uniform, TreeRng};
+use crate::sampler::{Admission, SampledPoint, Sampler};
+use crate::score::ScoreVisitor;
+use crate::shingle::Shingle;
+use crate::tree::Tree;
+
+/// A sampler and the tree built on its sample, with the random stream both draw from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SampledTree {
+    pub(crate) sampler: Sampler,
+    pub(crate) tree: Tree,
+    pub(crate) rng: TreeRng,
+}
+
+impl SampledTree {
+    fn new(config: &ForestConfig, index: usize) -> Self {
+        SampledTree {
+            sampler: Sampler::new(config.sample_size),
+            tree: Tree::new(config.dimensions()),
+            rng: tree_rng(config.seed, index),
+        }
+    }
+
+    /// Offers the point in `slot`, arriving at `sequence_index`, to this tree's sampler.
+    fn offer(&mut self, slot: u32, sequence_index: u64, store: &mut PointStore, config: &ForestConfig) {
+        let weight = Sampler::weight(sequence_index, config.time_decay, uniform(&mut self.rng));
+        let rng = &mut self.rng;
+        let admission = self.sampler.admit(weight, config.initial_accept_fraction, || uniform(rng));
+        if let Admission::Accepted { weight, evicted } = admission {
+            if let Some(old) = evicted {
+                self.tree.delete(old.slot, store).expect("a sampled point is always in its tree");
+                store.remove_ref(old.slot);
+            }
+            self.insert(slot, weight, store);
+        }
+    }
+
+    fn insert(&mut self, slot: u32, weight: f32, store: &mut PointStore) {
+        let used = self.tree.insert(slot, store, &mut self.rng);
+        store.add_ref(used);
+        self.sampler.push(SampledPoint { weight, slot: used });
+    }
+}
+
+/// A Random Cut Forest over a stream of points.
+///
+/// Scoring takes `&self` and never changes the forest; [`Forest::update`] inserts a point.
+/// With a shingle size above 1 the forest joins the last `shingle_size` inputs into one point
+/// itself, so callers always pass single inputs of [`ForestConfig::input_dims`] values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Forest {
+    pub(crate) config: ForestConfig,
+    pub(crate) store: PointStore,
+    pub(crate) trees: Vec<SampledTree>,
+    pub(crate) shingle: Shingle,
+    /// Shingled points inserted so far (the sampler's sequence index).
+    pub(crate) points_seen: u64,
+    pub(crate) metadata: BTreeMap<String, String>,
+}
+
+impl Forest {
+    /// A builder for a forest over inputs of `input_dims` values.
+    pub fn builder(input_dims: usize) -> ForestBuilder {
+        ForestBuilder::new(input_dims)
+    }
+
+    /// An empty forest with an already validated configuration.
+    pub(crate) fn new(config: ForestConfig) -> Self {
+        let trees = (0..config.num_trees).map(|i| SampledTree::new(&config, i)).collect();
+        Forest {
+            store: PointStore::new(config.dimensions()),
+            shingle: Shingle::new(config.input_dims, config.shingle_size),
+            trees,
+            config,
+            points_seen: 0,
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ForestConfig {
+        &self.config
+    }
+
+    /// Shingled points inserted so far.
+    pub fn points_seen(&self) -> u64 {
+        self.points_seen
+    }
+
+    /// True once enough points have been seen for scores to be non-zero (`output_after`).
+    pub fn is_output_ready(&self) -> bool {
+        self.points_seen >= self.config.output_after as u64
+    }
+
+    /// Free-form key/value annotations stored with the model (training statistics, provenance).
+    pub fn metadata(&self) -> &BTreeMap<String, String> {
+        &self.metadata
+    }
+
+    /// Mutable access to the annotations.
+    pub fn metadata_mut(&mut self) -> &mut BTreeMap<String, String> {
+        &mut self.metadata
+    }
+
+    /// Approximate heap memory held by the model, in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+            + self.trees.iter().map(|t| t.tree.heap_bytes() + t.sampler.capacity() * 8).sum::<usize>()
+    }
+
+    /// Number of distinct points currently held by the samples.
+    pub fn stored_points(&self) -> usize {
+        self.store.live_points()
+    }
+
+    /// Inserts one input.
+    pub fn update(&mut self, input: &[f32]) -> Result<(), InputError> {
+        check_point(input, self.config.input_dims)?;
+        self.insert_unchecked(input);
+        Ok(())
+    }
+
+    /// Scores one input as if it were the next in the stream, then inserts it.
+    pub fn score_update(&mut self, input: &[f32]) -> Result<f64, InputError> {
+        let score = self.score(input)?;
+        self.insert_unchecked(input);
+        Ok(score)
+    }
+
+    fn insert_unchecked(&mut self, input: &[f32]) {
+        self.shingle.push(input);
+        if !self.shingle.is_full() {
+            return;
+        }
+        let slot = self.store.insert(self.shingle.point());
+        let sequence_index = self.points_seen;
+        for tree in &mut self.trees {
+            tree.offer(slot, sequence_index, &mut self.store, &self.config);
+        }
+        self.store.release_if_unused(slot);
+        self.points_seen += 1;
+    }
+
+    /// The anomaly score of `input` as the next point of the stream (AWS's expected inverse depth;
+    /// about 1 or less for normal points, higher for anomalies). 0 until the forest
+    /// [`is_output_ready`](Forest::is_output_ready). The forest is not changed.
+    pub fn score(&self, input: &[f32]) -> Result<f64, InputError> {
+        check_point(input, self.config.input_dims)?;
+        let mut point = Vec::with_capacity(self.config.dimensions());
+        if !self.next_point(input, &mut point) {
+            return Ok(0.0);
+        }
+        Ok(self.score_point(&point))
+    }
+
+    /// Per-dimension attribution of [`Forest::score`]; its total equals the score.
+    /// Dimensions are those of the shingled point (see [`DiVector::fold_shingle`]).
+    pub fn attribution(&self, input: &[f32]) -> Result<DiVector, InputError> {
+        check_point(input, self.config.input_dims)?;
+        let mut point = Vec::with_capacity(self.config.dimensions());
+        if !self.next_point(input, &mut point) {
+            return Ok(DiVector::zeros(self.config.dimensions()));
+        }
+        Ok(self.attribute_point(&point))
+    }
+
+    /// Forms the shingled point `input` would complete; false if no score is due yet.
+    fn next_point(&self, input: &[f32], point: &mut Vec<f32>) -> bool {
+        if !self.is_output_ready() || !self.shingle.full_after_next() {
+            return false;
+        }
+        self.shingle.point_with(input, point);
+        true
+    }
+
+    pub(crate) fn score_point(&self, point: &[f32]) -> f64 {
+        let total: f64 = self
+            .trees
+            .iter()
+            .map(|t| {
+                let mut visitor = ScoreVisitor::new(t.tree.mass());
+                t.tree.traverse(point, &self.store, &mut visitor);
+                visitor.result()
+            })
+            .sum();
+        total / self.trees.len() as f64
+    }
+
+    pub(crate) fn attribute_point(&self, point: &[f32]) -> DiVector {
+        let dims = self.config.dimensions();
+        let mut sum = DiVector::zeros(dims);
+        for t in &self.trees {
+            let mut visitor = AttributionVisitor::new(t.tree.mass(), dims);
+            t.tree.traverse(point, &self.store, &mut visitor);
+            visitor.add_result_to(&mut sum);
+        }
+        sum.scale(1.0 / self.trees.len() as f64);
+        sum
+    }
+
+    /// The shingled points a run of row-major `inputs` would form, starting from the current
+    /// shingle, without changing the forest; `None` for inputs that do not complete a shingle.
+    fn batch_points(&self, inputs: &[f32]) -> Result<Vec<Option<Vec<f32>>>, InputError> {
+        let n = check_batch(inputs, self.config.input_dims)?;
+        let mut shingle = self.shingle.clone();
+        let ready = self.is_output_ready();
+        Ok(inputs
+            .chunks_exact(self.config.input_dims)
+            .take(n)
+            .map(|input| {
+                shingle.push(input);
+                (ready && shingle.is_full()).then(|| shingle.point().to_vec())
+            })
+            .collect())
+    }
+
+    /// Scores a batch of row-major inputs against the current model without changing it. With
+    /// shingling, the rows are consecutive stream inputs. Runs on the current rayon pool (wrap the
+    /// call in `ThreadPool::install` to bound threads); results do not depend on the thread count.
+    pub fn score_batch(&self, inputs: &[f32]) -> Result<Vec<f64>, InputError> {
+        let points = self.batch_points(inputs)?;
+        Ok(points.par_iter().map(|p| p.as_deref().map_or(0.0, |p| self.score_point(p))).collect())
+    }
+
+    /// Attribution for a batch of row-major inputs; see [`Forest::score_batch`].
+    pub fn attribution_batch(&self, inputs: &[f32]) -> Result<Vec<DiVector>, InputError> {
+        let dims = self.config.dimensions();
+        let points = self.batch_points(inputs)?;
+        Ok(points
+            .par_iter()
+            .map(|p| p.as_deref().map_or_else(|| DiVector::zeros(dims), |p| self.attribute_point(p)))
+            .collect())
+    }
+
+    /// Inserts a batch of row-major inputs in order. All rows are checked before any is inserted.
+    pub fn update_batch(&mut self, inputs: &[f32]) -> Result<(), InputError> {
+        check_batch(inputs, self.config.input_dims)?;
+        inputs.chunks_exact(self.config.input_dims).for_each(|row| self.insert_unchecked(row));
+        Ok(())
+    }
+
+    /// Scores each row then inserts it: the streaming loop in one call. All rows are checked first.
+    pub fn score_update_batch(&mut self, inputs: &[f32]) -> Result<Vec<f64>, InputError> {
+        check_batch(inputs, self.config.input_dims)?;
+        let mut point = Vec::with_capacity(self.config.dimensions());
+        let mut scores = Vec::with_capacity(inputs.len() / self.config.input_dims);
+        for row in inputs.chunks_exact(self.config.input_dims) {
+            scores.push(if self.next_point(row, &mut point) { self.score_point(&point) } else { 0.0 });
+            self.insert_unchecked(row);
+        }
+        Ok(scores)
+    }
+
+    /// Checks every internal invariant (tree structure, sampler heaps, reference counts).
+    /// Used by the model loader on untrusted files and by property tests.
+    pub fn check_consistency(&self) -> Result<(), String> {
+        let dims = self.config.dimensions();
+        if self.store.dims() != dims || self.trees.len() != self.config.num_trees {
+            return Err("forest shape does not match its configuration".into());
+        }
+        if !self.shingle.is_consistent(self.config.input_dims, self.config.shingle_size) {
+            return Err("shingle does not match the configuration".into());
+        }
+        self.store.check_free_list()?;
+        let mut refs = vec![0u64; self.store.capacity()];
+        for (i, t) in self.trees.iter().enumerate() {
+            let fail = |what: String| format!("tree {i}: {what}");
+            if !t.sampler.is_valid() || t.sampler.capacity() != self.config.sample_size {
+                return Err(fail("sampler heap is invalid".into()));
+            }
+            t.tree.check(&self.store).map_err(fail)?;
+            let mut sampled: Vec<u32> = Vec::with_capacity(t.sampler.len());
+            for p in t.sampler.points() {
+                let count = refs.get_mut(p.slot as usize).ok_or_else(|| fail("sampled slot out of range".into()))?;
+                *count += 1;
+                sampled.push(p.slot);
+            }
+            let mut in_tree: Vec<u32> =
+                t.tree.leaves().into_iter().flat_map(|(slot, mass)| std::iter::repeat_n(slot, mass as usize)).collect();
+            sampled.sort_unstable();
+            in_tree.sort_unstable();
+            if sampled != in_tree {
+                return Err(fail("sampled points differ from the points in the tree".into()));
+            }
+        }
+        for (slot, &count) in refs.iter().enumerate() {
+            if self.store.ref_count(slot as u32) as u64 != count {
+                return Err(format!("point {slot}: reference count {} but {count} references", self.store.ref_count(slot as u32)));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,107 @@
+//! Insertion that preserves the tree distribution (Guha et al., Theorem 4), in AWS's bottom-up form:
+//! walk from the leaf towards the root, draw a cut of (node box ∪ point) at every level, and place the
+//! new node at the highest level whose cut separates the point.
+
+use super::{random_cut, separates, Cut, NodeRef, Tree, NONE};
+use crate::point_store::PointStore;
+use crate::rng::{uniform, TreeRng};
+
+impl Tree {
+    /// Inserts the point in `slot`. Returns the slot the tree now references for it: `slot` itself, or
+    /// the slot of an equal point already present (whose leaf mass was incremented).
+    pub fn insert(&mut self, slot: u32, store: &PointStore, rng: &mut TreeRng) -> u32 {
+        let point = store.get(slot);
+        if self.root.is_null() {
+            self.root = self.new_leaf(slot, NONE);
+            return slot;
+        }
+        let (leaf, _) = self.descend(point);
+        let leaf_slot = self.leaf_slot[leaf.index()];
+        if store.get(leaf_slot) == point {
+            self.leaf_mass[leaf.index()] += 1;
+            self.add_mass_above(self.leaf_parent[leaf.index()]);
+            return leaf_slot;
+        }
+
+        let (mut saved_cut, mut saved_child): (Option<Cut>, NodeRef) = (None, leaf);
+        let mut child = leaf;
+        loop {
+            let (min, max) = self.box_of(child, store);
+            if let Some(cut) = random_cut(uniform(rng), point, min, max) {
+                if separates(cut, point, min, max) {
+                    saved_cut = Some(cut);
+                    saved_child = child;
+                }
+            }
+            let parent = self.parent_of(child);
+            if parent == NONE {
+                break;
+            }
+            child = NodeRef::internal(parent);
+        }
+        // The leaf level always separates two distinct points, so a cut was saved.
+        let cut = saved_cut.expect("distinct points always admit a separating cut");
+        self.splice_above(saved_child, cut, slot, store);
+        slot
+    }
+
+    /// Puts a new internal node with `cut` between `child` and its parent, with a new leaf for `slot`.
+    fn splice_above(&mut self, child: NodeRef, cut: Cut, slot: u32, store: &PointStore) {
+        let point = store.get(slot);
+        let grand = self.parent_of(child);
+        let node = self.new_node(cut, grand);
+        let leaf = self.new_leaf(slot, node as u32);
+        let (left, right) = if point[cut.dim] <= cut.value { (leaf, child) } else { (child, leaf) };
+        self.left[node] = left;
+        self.right[node] = right;
+        self.mass[node] = self.mass_of(child) + 1;
+        self.set_parent(child, node as u32);
+
+        let dims = self.dims;
+        let start = node * 2 * dims;
+        for i in 0..dims {
+            let (min, max) = {
+                let (cmin, cmax) = self.box_of(child, store);
+                (cmin[i].min(point[i]), cmax[i].max(point[i]))
+            };
+            self.bounds[start + i] = min;
+            self.bounds[start + dims + i] = max;
+        }
+
+        let new_ref = NodeRef::internal(node as u32);
+        if grand == NONE {
+            self.root = new_ref;
+        } else {
+            let g = grand as usize;
+            if self.left[g] == child {
+                self.left[g] = new_ref;
+            } else {
+                self.right[g] = new_ref;
+            }
+            self.extend_boxes_above(grand, point);
+        }
+    }
+
+    fn add_mass_above(&mut self, mut node: u32) {
+        while node != NONE {
+            self.mass[node as usize] += 1;
+            node = self.parent[node as usize];
+        }
+    }
+
+    /// Adds one to the mass of `node` and its ancestors and grows their boxes to hold `point`.
+    fn extend_boxes_above(&mut self, mut node: u32, point: &[f32]) {
+        let dims = self.dims;
+        while node != NONE {
+            let n = node as usize;
+            self.mass[n] += 1;
+            let start = n * 2 * dims;
+            let (mins, maxs) = self.bounds[start..start + 2 * dims].split_at_mut(dims);
+            for i in 0..dims {
+                mins[i] = mins[i].min(point[i]);
+                maxs[i] = maxs[i].max(point[i]);
+            }
+            node = self.parent[n];
+        }
+    }
+}

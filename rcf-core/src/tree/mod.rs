@@ -1,0 +1,217 @@
+//! Random cut trees (Guha et al. 2016) over points in a shared [`PointStore`].
+//!
+//! Layout: internal nodes live in parallel arrays (struct of arrays) indexed by `u32`; each caches its
+//! bounding box as `[min; d] ++ [max; d]`. Leaves are a second arena holding a point-store slot and a
+//! multiplicity, so duplicate points are leaf mass rather than extra nodes. A child reference is a
+//! [`NodeRef`] whose top bit tells leaf from internal node.
+
+mod cut;
+mod delete;
+mod insert;
+mod traverse;
+mod validate;
+
+use serde::{Deserialize, Serialize};
+
+pub use cut::{random_cut, separates, Cut};
+pub use traverse::Visitor;
+
+use crate::point_store::PointStore;
+
+const LEAF_BIT: u32 = 1 << 31;
+const NONE: u32 = u32::MAX;
+
+/// A reference to an internal node or a leaf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRef(u32);
+
+impl NodeRef {
+    const NULL: NodeRef = NodeRef(NONE);
+
+    fn leaf(index: u32) -> Self {
+        NodeRef(index | LEAF_BIT)
+    }
+    fn internal(index: u32) -> Self {
+        NodeRef(index)
+    }
+    fn is_null(self) -> bool {
+        self.0 == NONE
+    }
+    fn is_leaf(self) -> bool {
+        !self.is_null() && self.0 & LEAF_BIT != 0
+    }
+    fn index(self) -> usize {
+        (self.0 & !LEAF_BIT) as usize
+    }
+}
+
+/// One random cut tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    dims: usize,
+    root: NodeRef,
+    // Internal nodes.
+    cut_dim: Vec<u16>,
+    cut_value: Vec<f32>,
+    left: Vec<NodeRef>,
+    right: Vec<NodeRef>,
+    parent: Vec<u32>,
+    mass: Vec<u32>,
+    bounds: Vec<f32>,
+    free_nodes: Vec<u32>,
+    // Leaves.
+    leaf_slot: Vec<u32>,
+    leaf_mass: Vec<u32>,
+    leaf_parent: Vec<u32>,
+    free_leaves: Vec<u32>,
+}
+
+impl Tree {
+    /// An empty tree over points of `dims` values.
+    pub fn new(dims: usize) -> Self {
+        Tree {
+            dims,
+            root: NodeRef::NULL,
+            cut_dim: Vec::new(),
+            cut_value: Vec::new(),
+            left: Vec::new(),
+            right: Vec::new(),
+            parent: Vec::new(),
+            mass: Vec::new(),
+            bounds: Vec::new(),
+            free_nodes: Vec::new(),
+            leaf_slot: Vec::new(),
+            leaf_mass: Vec::new(),
+            leaf_parent: Vec::new(),
+            free_leaves: Vec::new(),
+        }
+    }
+
+    /// Total number of points (with multiplicity) in the tree.
+    pub fn mass(&self) -> u32 {
+        self.mass_of(self.root)
+    }
+
+    /// Bytes of heap memory held.
+    pub fn heap_bytes(&self) -> usize {
+        self.cut_dim.capacity() * 2
+            + (self.cut_value.capacity() + self.parent.capacity() + self.mass.capacity()) * 4
+            + (self.left.capacity() + self.right.capacity()) * 4
+            + self.bounds.capacity() * 4
+            + (self.free_nodes.capacity() + self.free_leaves.capacity()) * 4
+            + (self.leaf_slot.capacity() + self.leaf_mass.capacity() + self.leaf_parent.capacity()) * 4
+    }
+
+    fn mass_of(&self, node: NodeRef) -> u32 {
+        if node.is_null() {
+            0
+        } else if node.is_leaf() {
+            self.leaf_mass[node.index()]
+        } else {
+            self.mass[node.index()]
+        }
+    }
+
+    fn parent_of(&self, node: NodeRef) -> u32 {
+        if node.is_leaf() {
+            self.leaf_parent[node.index()]
+        } else {
+            self.parent[node.index()]
+        }
+    }
+
+    fn set_parent(&mut self, node: NodeRef, parent: u32) {
+        if node.is_leaf() {
+            self.leaf_parent[node.index()] = parent;
+        } else {
+            self.parent[node.index()] = parent;
+        }
+    }
+
+    #[inline]
+    fn min_of(&self, node: usize) -> &[f32] {
+        let start = node * 2 * self.dims;
+        &self.bounds[start..start + self.dims]
+    }
+
+    #[inline]
+    fn max_of(&self, node: usize) -> &[f32] {
+        let start = node * 2 * self.dims + self.dims;
+        &self.bounds[start..start + self.dims]
+    }
+
+    /// The box of `node`: cached bounds for an internal node, the point itself for a leaf.
+    fn box_of<'a>(&'a self, node: NodeRef, store: &'a PointStore) -> (&'a [f32], &'a [f32]) {
+        if node.is_leaf() {
+            let p = store.get(self.leaf_slot[node.index()]);
+            (p, p)
+        } else {
+            (self.min_of(node.index()), self.max_of(node.index()))
+        }
+    }
+
+    fn new_leaf(&mut self, slot: u32, parent: u32) -> NodeRef {
+        if let Some(i) = self.free_leaves.pop() {
+            let i = i as usize;
+            self.leaf_slot[i] = slot;
+            self.leaf_mass[i] = 1;
+            self.leaf_parent[i] = parent;
+            NodeRef::leaf(i as u32)
+        } else {
+            self.leaf_slot.push(slot);
+            self.leaf_mass.push(1);
+            self.leaf_parent.push(parent);
+            NodeRef::leaf(self.leaf_slot.len() as u32 - 1)
+        }
+    }
+
+    fn new_node(&mut self, cut: Cut, parent: u32) -> usize {
+        let i = if let Some(i) = self.free_nodes.pop() {
+            i as usize
+        } else {
+            self.cut_dim.push(0);
+            self.cut_value.push(0.0);
+            self.left.push(NodeRef::NULL);
+            self.right.push(NodeRef::NULL);
+            self.parent.push(NONE);
+            self.mass.push(0);
+            self.bounds.resize(self.bounds.len() + 2 * self.dims, 0.0);
+            self.cut_dim.len() - 1
+        };
+        self.cut_dim[i] = cut.dim as u16;
+        self.cut_value[i] = cut.value;
+        self.parent[i] = parent;
+        i
+    }
+
+    /// Walks from the root to the leaf `point` falls into; returns the leaf and its depth.
+    #[inline]
+    fn descend(&self, point: &[f32]) -> (NodeRef, usize) {
+        let mut node = self.root;
+        let mut depth = 0;
+        while !node.is_null() && !node.is_leaf() {
+            let i = node.index();
+            node = if point[self.cut_dim[i] as usize] <= self.cut_value[i] { self.left[i] } else { self.right[i] };
+            depth += 1;
+        }
+        (node, depth)
+    }
+
+    /// Point-store slots of all leaves with their multiplicities (for checks and serialization).
+    pub fn leaves(&self) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root];
+        while let Some(node) = stack.pop() {
+            if node.is_null() {
+                continue;
+            }
+            if node.is_leaf() {
+                out.push((self.leaf_slot[node.index()], self.leaf_mass[node.index()]));
+            } else {
+                stack.push(self.right[node.index()]);
+                stack.push(self.left[node.index()]);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,1 @@
+//! Python bindings (built by their own issue).

@@ -1,0 +1,4 @@
+//! SageMaker's bring-your-own-container contracts: training and hosting.
+
+pub mod serve;
+pub mod train;
