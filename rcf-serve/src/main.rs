@@ -1,7 +1,6 @@
 //! `rcf`: one binary for SageMaker training (`rcf train` with no flags), SageMaker hosting
 //! (`rcf serve`), and offline use (`rcf train --input …`, `rcf score`, `rcf inspect`).
 
-mod artifact;
 mod cli;
 mod sagemaker;
 
