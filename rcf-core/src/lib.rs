@@ -32,12 +32,15 @@
 pub mod artifact;
 mod attribution;
 mod config;
+pub mod detector;
 mod divector;
 mod error;
 mod fit;
 mod forest;
+mod impute;
 mod input;
 mod model_file;
+mod neighbours;
 mod point_store;
 mod rng;
 mod sampler;
@@ -49,4 +52,6 @@ pub use config::{ForestBuilder, ForestConfig, MAX_DIMENSIONS, MAX_SAMPLE_SIZE, M
 pub use divector::DiVector;
 pub use error::{ConfigError, InputError, ModelFileError, RcfError};
 pub use forest::Forest;
-pub use model_file::FORMAT_VERSION;
+pub use model_file::{ModelPayload, FORMAT_VERSION};
+pub use impute::{Forecast, Imputation};
+pub use neighbours::Neighbour;

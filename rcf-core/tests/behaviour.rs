@@ -157,7 +157,7 @@ fn model_file_errors_are_specific() {
     assert!(matches!(Forest::from_bytes(&corrupted), Err(ModelFileError::Checksum { .. })));
     let mut newer = bytes.clone();
     newer[8..12].copy_from_slice(&99u32.to_le_bytes());
-    assert_eq!(Forest::from_bytes(&newer).unwrap_err(), ModelFileError::NewerVersion { found: 99, supported: 1 });
+    assert_eq!(Forest::from_bytes(&newer).unwrap_err(), ModelFileError::NewerVersion { found: 99, supported: 2 });
     let mut trailing = bytes.clone();
     trailing.push(0);
     assert!(matches!(Forest::from_bytes(&trailing), Err(ModelFileError::Inconsistent(_))));
@@ -197,4 +197,20 @@ fn crc32(data: &[u8]) -> u32 {
 fn forest_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Forest>();
+}
+
+#[test]
+fn version_1_files_still_load() {
+    let forest = trained(1, 2, 300);
+    let v2 = forest.to_bytes();
+    // A version-2 payload is the enum tag (one varint byte, 0 = forest) followed by the version-1
+    // payload, the bare forest.
+    assert_eq!(v2[32], 0);
+    let payload = &v2[33..];
+    let mut v1 = v2[..32].to_vec();
+    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+    v1[16..24].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+    v1[24..28].copy_from_slice(&crc32(payload).to_le_bytes());
+    v1.extend_from_slice(payload);
+    assert_eq!(Forest::from_bytes(&v1).unwrap(), forest);
 }

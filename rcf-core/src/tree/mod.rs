@@ -7,6 +7,7 @@
 
 mod cut;
 mod delete;
+mod impute;
 mod insert;
 mod traverse;
 mod validate;

@@ -1,0 +1,80 @@
+//! Calibration of forecast intervals from the forecaster's own past errors (split conformal):
+//! every `horizon` inputs a forecast is recorded, and when the actual values arrive the absolute
+//! errors per step ahead are kept; an interval of coverage c is the point forecast ± the c-quantile
+//! of those errors.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+/// Errors kept per step ahead (bounded memory).
+const MAX_ERRORS: usize = 512;
+
+/// Past forecasts awaiting their actual values, and the errors of those that got them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    horizon: usize,
+    dims: usize,
+    /// (index of the first forecast input, forecast values) still waiting for actuals.
+    pending: VecDeque<(u64, Vec<f32>)>,
+    /// Absolute errors per (step ahead, dimension).
+    errors: Vec<VecDeque<f32>>,
+}
+
+impl Calibration {
+    /// Calibration for forecasts of `horizon` inputs of `dims` values.
+    pub fn new(horizon: usize, dims: usize) -> Self {
+        Calibration { horizon, dims, pending: VecDeque::new(), errors: vec![VecDeque::new(); horizon * dims] }
+    }
+
+    /// True when every stored forecast and error list matches `dims` (checked on load).
+    pub fn is_consistent(&self, dims: usize) -> bool {
+        self.dims == dims
+            && self.horizon > 0
+            && self.errors.len() == self.horizon * dims
+            && self.pending.iter().all(|(_, v)| v.len() == self.horizon * dims)
+    }
+
+    /// Forecast horizon.
+    pub fn horizon(&self) -> usize {
+        self.horizon
+    }
+
+    /// Records a forecast whose first step is input number `first_index`.
+    pub fn record(&mut self, first_index: u64, values: Vec<f32>) {
+        self.pending.push_back((first_index, values));
+    }
+
+    /// Scores pending forecasts against the actual input number `index`.
+    pub fn observe(&mut self, index: u64, actual: &[f32]) {
+        for (first, values) in &self.pending {
+            if index >= *first && index < first + self.horizon as u64 {
+                let step = (index - first) as usize;
+                for d in 0..self.dims {
+                    let errors = &mut self.errors[step * self.dims + d];
+                    if errors.len() == MAX_ERRORS {
+                        errors.pop_front();
+                    }
+                    errors.push_back((actual[d] - values[step * self.dims + d]).abs());
+                }
+            }
+        }
+        while self.pending.front().is_some_and(|(first, _)| index + 1 >= first + self.horizon as u64) {
+            self.pending.pop_front();
+        }
+    }
+
+    /// Half-width of the interval of `coverage` for step `step`, dimension `d`; `None` until
+    /// enough errors are known.
+    pub fn half_width(&self, step: usize, d: usize, coverage: f64) -> Option<f32> {
+        let errors = &self.errors[step * self.dims + d];
+        if errors.len() < 10 {
+            return None;
+        }
+        let mut sorted: Vec<f32> = errors.iter().copied().collect();
+        sorted.sort_by(f32::total_cmp);
+        // The conformal quantile: rank ⌈(n + 1)·c⌉.
+        let rank = (((sorted.len() + 1) as f64 * coverage).ceil() as usize).clamp(1, sorted.len());
+        Some(sorted[rank - 1])
+    }
+}

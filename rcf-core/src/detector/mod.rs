@@ -1,0 +1,411 @@
+//! The thresholded detector (after AWS's ThresholdedRandomCutForest): a forest behind a streaming
+//! transform, a self-adjusting threshold, and a corrector that explains each anomaly (attribution,
+//! where in the shingle it started, what was expected) and suppresses echoes and near-expected
+//! values. Missing values and timestamp gaps can be filled on the fly.
+
+mod builder;
+mod calibration;
+mod descriptor;
+mod deviation;
+mod missing;
+mod thresholder;
+mod transform;
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use builder::DetectorBuilder;
+pub use calibration::Calibration;
+pub use descriptor::{AnomalyDescriptor, Suppression};
+pub use deviation::Deviation;
+pub use missing::{Cadence, FillMethod, MAX_GAP_FILL};
+pub use thresholder::{ThresholdConfig, Thresholder};
+pub use transform::{Transform, Transformer};
+
+use crate::error::InputError;
+use crate::forest::Forest;
+use crate::impute::Forecast;
+
+/// An input the detector cannot process.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum DetectorError {
+    /// The values were unusable.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Timestamps must increase strictly.
+    #[error("timestamp {found} is not after the previous timestamp {previous}")]
+    TimestampNotIncreasing {
+        /// The previous timestamp.
+        previous: i64,
+        /// The offending timestamp.
+        found: i64,
+    },
+    /// A series call failed at one row.
+    #[error("row {row}: {source}")]
+    InRow {
+        /// Zero-based row.
+        row: usize,
+        /// The failure.
+        #[source]
+        source: Box<DetectorError>,
+    },
+    /// The operation needs a setting the detector was not built with.
+    #[error("{0}")]
+    Unsupported(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Settings {
+    pub(crate) fill: FillMethod,
+    pub(crate) alert_once: bool,
+    pub(crate) near_expected_absolute: f64,
+    pub(crate) near_expected_relative: f64,
+    pub(crate) noise_factor: f64,
+}
+
+/// The last reported anomaly: which input it was and the transformed values expected there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct LastAnomaly {
+    index: u64,
+    expected: Vec<f32>,
+}
+
+/// A streaming anomaly detector with grades, thresholds and explanations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detector {
+    pub(crate) forest: Forest,
+    pub(crate) transformer: Transformer,
+    pub(crate) thresholder: Thresholder,
+    pub(crate) settings: Settings,
+    pub(crate) calibration: Option<Calibration>,
+    /// The last `shingle_size` raw inputs, oldest first.
+    pub(crate) recent_inputs: VecDeque<Vec<f32>>,
+    /// Whether each of those inputs was imputed.
+    pub(crate) recent_imputed: VecDeque<bool>,
+    pub(crate) cadence: Cadence,
+    pub(crate) inputs_seen: u64,
+    pub(crate) last_anomaly: Option<LastAnomaly>,
+    pub(crate) previous_graded: bool,
+    pub(crate) previous_high: bool,
+    pub(crate) previous_score: f64,
+}
+
+impl Detector {
+    /// The underlying forest (in transformed units).
+    pub fn forest(&self) -> &Forest {
+        &self.forest
+    }
+
+    /// Inputs processed so far, imputed ones included.
+    pub fn inputs_seen(&self) -> u64 {
+        self.inputs_seen
+    }
+
+    /// The current threshold.
+    pub fn threshold(&self) -> f64 {
+        self.thresholder.threshold()
+    }
+
+    /// Processes one input arriving at `timestamp`: scores, grades and explains it, then learns it.
+    /// NaN values are filled (or rejected) per the fill method; timestamps must increase.
+    pub fn process(&mut self, input: &[f32], timestamp: i64) -> Result<AnomalyDescriptor, DetectorError> {
+        let dims = self.transformer_dims();
+        if input.len() != dims {
+            return Err(InputError::WrongLength { expected: dims, found: input.len() }.into());
+        }
+        if let Some(previous) = self.cadence.last() {
+            if timestamp <= previous {
+                return Err(DetectorError::TimestampNotIncreasing { previous, found: timestamp });
+            }
+        }
+        if let Some(index) = input.iter().position(|v| v.is_infinite()) {
+            return Err(InputError::NonFinite { index, value: input[index] }.into());
+        }
+        let has_missing = input.iter().any(|v| v.is_nan());
+        if has_missing && self.settings.fill == FillMethod::Reject {
+            let index = input.iter().position(|v| v.is_nan()).unwrap_or(0);
+            return Err(InputError::NonFinite { index, value: f32::NAN }.into());
+        }
+        let gap = if self.settings.fill == FillMethod::Reject { 0 } else { self.cadence.missing_before(timestamp) };
+        for step in 0..gap {
+            let unknown = vec![f32::NAN; dims];
+            let filled = self.fill_missing(&unknown, Some((step + 1) as f64 / (gap + 1) as f64), Some(input))?;
+            self.learn(&filled, true);
+        }
+        let values = if has_missing { self.fill_missing(input, None, None)? } else { input.to_vec() };
+        let mut descriptor = self.evaluate(&values, timestamp);
+        descriptor.imputed_values = gap * dims + input.iter().filter(|v| v.is_nan()).count();
+        self.learn(&values, has_missing);
+        self.cadence.record(timestamp);
+        Ok(descriptor)
+    }
+
+    /// Processes a whole series (row-major, `input_dims` values per row). Without timestamps, row
+    /// numbers are used.
+    pub fn process_series(&mut self, rows: &[f32], timestamps: Option<&[i64]>) -> Result<Vec<AnomalyDescriptor>, DetectorError> {
+        let dims = self.transformer_dims();
+        if rows.len() % dims != 0 {
+            return Err(InputError::RaggedBatch { len: rows.len(), row_len: dims }.into());
+        }
+        let n = rows.len() / dims;
+        if let Some(ts) = timestamps {
+            if ts.len() != n {
+                return Err(InputError::WrongLength { expected: n, found: ts.len() }.into());
+            }
+        }
+        let start = self.cadence.last().map_or(0, |t| t + 1);
+        rows.chunks_exact(dims)
+            .enumerate()
+            .map(|(row, input)| {
+                let ts = timestamps.map_or(start + row as i64, |ts| ts[row]);
+                self.process(input, ts).map_err(|e| DetectorError::InRow { row, source: Box::new(e) })
+            })
+            .collect()
+    }
+
+    /// Forecasts the next `horizon` inputs in input units. Intervals cover `coverage` of later
+    /// values: calibrated from past errors when the detector was built with a forecast horizon
+    /// (and has seen enough), otherwise the spread of the trees' proposals.
+    pub fn forecast(&self, horizon: usize, coverage: f64) -> Result<Forecast, DetectorError> {
+        if self.forest.config().shingle_size < 2 {
+            return Err(DetectorError::Unsupported("forecasting needs a shingle size of at least 2"));
+        }
+        let dims = self.transformer_dims();
+        let raw = self.forest.forecast(horizon, coverage)?;
+        let mut out = Forecast { horizon, values: vec![], lower: vec![], upper: vec![] };
+        let mut previous = self.transformer.previous().map(|p| p.to_vec());
+        for step in 0..horizon {
+            let range = step * dims..(step + 1) * dims;
+            let value = self.transformer.invert_after(&raw.values[range.clone()], previous.as_deref());
+            let lower = self.transformer.invert_after(&raw.lower[range.clone()], previous.as_deref());
+            let upper = self.transformer.invert_after(&raw.upper[range], previous.as_deref());
+            for d in 0..dims {
+                let calibrated = self
+                    .calibration
+                    .as_ref()
+                    .filter(|c| step < c.horizon())
+                    .and_then(|c| c.half_width(step, d, coverage));
+                let (lo, hi) = match calibrated {
+                    Some(w) => (value[d] - w, value[d] + w),
+                    None => (lower[d].min(value[d]), upper[d].max(value[d])),
+                };
+                out.values.push(value[d]);
+                out.lower.push(lo);
+                out.upper.push(hi);
+            }
+            previous = Some(value);
+        }
+        Ok(out)
+    }
+
+    /// Imputes the NaN values of the next input (input units) without processing it.
+    pub fn impute(&self, input: &[f32]) -> Result<Vec<f32>, DetectorError> {
+        let transformed = self.transformer.apply(input);
+        let filled = self.forest.impute(&transformed)?;
+        let restored = self.transformer.invert(&filled);
+        Ok(input.iter().zip(restored).map(|(&x, r)| if x.is_nan() { r } else { x }).collect())
+    }
+
+    /// Checks that every part of the state matches the forest's dimensions (used on load).
+    pub fn check_consistency(&self) -> Result<(), String> {
+        let config = self.forest.config();
+        let dims = config.input_dims;
+        let ok = self.transformer.is_consistent(dims)
+            && self.calibration.as_ref().is_none_or(|c| c.is_consistent(dims))
+            && self.recent_inputs.len() <= config.shingle_size
+            && self.recent_inputs.len() == self.recent_imputed.len()
+            && self.recent_inputs.iter().all(|v| v.len() == dims)
+            && self.last_anomaly.as_ref().is_none_or(|a| a.expected.len() == dims && a.index <= self.inputs_seen)
+            && match &self.settings.fill {
+                FillMethod::Fixed(values) => values.len() == dims,
+                _ => true,
+            };
+        if ok {
+            Ok(())
+        } else {
+            Err("detector state does not match the forest's dimensions".into())
+        }
+    }
+
+    fn transformer_dims(&self) -> usize {
+        self.forest.config().input_dims
+    }
+
+    /// Fills the NaN values of `input`. For gap filling, `fraction` is how far between the previous
+    /// and `next` inputs this step lies (used by linear interpolation).
+    fn fill_missing(&self, input: &[f32], fraction: Option<f64>, next: Option<&[f32]>) -> Result<Vec<f32>, DetectorError> {
+        let previous = self.recent_inputs.back();
+        let fill = |i: usize| -> f32 {
+            let prev = previous.map_or(0.0, |p| p[i]);
+            match &self.settings.fill {
+                FillMethod::Reject | FillMethod::Zero => 0.0,
+                FillMethod::Fixed(values) => values[i],
+                FillMethod::Previous | FillMethod::Forest => prev,
+                FillMethod::Linear => match (fraction, next.map(|n| n[i])) {
+                    (Some(f), Some(n)) if n.is_finite() => prev + (n - prev) * f as f32,
+                    _ => prev,
+                },
+            }
+        };
+        if self.settings.fill == FillMethod::Forest && self.forest.is_output_ready() {
+            return self.impute(input);
+        }
+        Ok(input.iter().enumerate().map(|(i, &v)| if v.is_nan() { fill(i) } else { v }).collect())
+    }
+
+    /// Scores and grades `values` (already filled) as the next input, without learning it.
+    fn evaluate(&mut self, values: &[f32], timestamp: i64) -> AnomalyDescriptor {
+        let transformed = self.transformer.apply(values);
+        let score = self.forest.score(&transformed).unwrap_or(0.0);
+        let threshold = self.thresholder.threshold();
+        let high = score > 0.0 && score > threshold;
+        let mut d = AnomalyDescriptor {
+            timestamp,
+            score,
+            grade: 0.0,
+            threshold,
+            confidence: self.confidence(),
+            attribution: None,
+            relative_index: 0,
+            expected_values: None,
+            actual_values: None,
+            start_of_anomaly: false,
+            in_high_score_region: high,
+            suppression: Suppression::None,
+            imputed_values: 0,
+        };
+        if high {
+            self.explain(&transformed, values, &mut d);
+        }
+        if score > 0.0 {
+            self.thresholder.update(score);
+        }
+        d.start_of_anomaly = d.grade > 0.0 && !self.previous_graded;
+        self.previous_graded = d.grade > 0.0;
+        self.previous_high = high;
+        self.previous_score = score;
+        d
+    }
+
+    /// Fills in attribution, relative index, expected values, suppression and grade.
+    fn explain(&mut self, transformed: &[f32], values: &[f32], d: &mut AnomalyDescriptor) {
+        let config = self.forest.config();
+        let (dims, shingle) = (config.input_dims, config.shingle_size);
+        let attribution = self.forest.attribution(transformed).unwrap_or_else(|_| crate::DiVector::zeros(dims * shingle));
+        let per_dim = attribution.per_dimension();
+        let block_mass: Vec<f64> = per_dim.chunks(dims).map(|b| b.iter().sum()).collect();
+        let block = block_mass.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(shingle - 1, |(i, _)| i);
+        d.relative_index = block as i64 - (shingle as i64 - 1);
+
+        let mut point = Vec::with_capacity(dims * shingle);
+        self.forest.shingle.point_with(transformed, &mut point);
+        let missing: Vec<bool> = (0..point.len()).map(|i| i / dims == block).collect();
+        let expected_transformed = self.forest.impute_point(&point, &missing, 0.5).values;
+        let back = (-d.relative_index) as usize;
+        let actual = if back == 0 { values.to_vec() } else { self.recent_input(back - 1).unwrap_or(values).to_vec() };
+        let before = if back == 0 { self.recent_input(0) } else { self.recent_input(back) };
+        let expected = self.transformer.invert_after(&expected_transformed, before);
+
+        d.suppression = if self.near_expected(&actual, &expected) || self.within_noise(&actual, &expected) {
+            Suppression::NearExpected
+        } else if self.is_echo(&point, dims, shingle, d.threshold) {
+            Suppression::EarlierAnomalyInShingle
+        } else if self.settings.alert_once && self.previous_high {
+            Suppression::AlertOnce
+        } else if self.previous_high && d.score <= self.previous_score {
+            Suppression::Continuation
+        } else {
+            Suppression::None
+        };
+        if d.suppression == Suppression::None {
+            d.grade = self.thresholder.grade(d.score);
+            self.last_anomaly = Some(LastAnomaly {
+                index: self.inputs_seen - back as u64,
+                expected: expected_transformed.clone(),
+            });
+        }
+        d.attribution = Some(attribution);
+        d.expected_values = Some(expected);
+        d.actual_values = Some(actual);
+    }
+
+    /// The raw input `back` steps before the newest stored one (0 = the newest stored).
+    fn recent_input(&self, back: usize) -> Option<&[f32]> {
+        let n = self.recent_inputs.len();
+        (back < n).then(|| self.recent_inputs[n - 1 - back].as_slice())
+    }
+
+    fn near_expected(&self, actual: &[f32], expected: &[f32]) -> bool {
+        let (abs, rel) = (self.settings.near_expected_absolute, self.settings.near_expected_relative);
+        if abs == 0.0 && rel == 0.0 {
+            return false;
+        }
+        actual.iter().zip(expected).all(|(&a, &e)| {
+            let gap = (a as f64 - e as f64).abs();
+            gap <= abs || gap <= rel * (e as f64).abs()
+        })
+    }
+
+    fn within_noise(&self, actual: &[f32], expected: &[f32]) -> bool {
+        let factor = self.settings.noise_factor;
+        factor > 0.0
+            && actual
+                .iter()
+                .zip(expected)
+                .enumerate()
+                .all(|(i, (&a, &e))| (a as f64 - e as f64).abs() <= factor * self.transformer.noise(i))
+    }
+
+    /// True when the score is explained by the last anomaly still inside the shingle: with that
+    /// input replaced by what was expected there, the point scores below the threshold.
+    fn is_echo(&self, point: &[f32], dims: usize, shingle: usize, threshold: f64) -> bool {
+        let Some(last) = &self.last_anomaly else { return false };
+        let age = self.inputs_seen - last.index; // 1 = the previous input
+        if age == 0 || age as usize >= shingle {
+            return false;
+        }
+        let block = shingle - 1 - age as usize;
+        let mut corrected = point.to_vec();
+        corrected[block * dims..(block + 1) * dims].copy_from_slice(&last.expected);
+        self.forest.score_point(&corrected) <= threshold
+    }
+
+    fn confidence(&self) -> f64 {
+        let config = self.forest.config();
+        let filled = (self.forest.points_seen() as f64 / config.sample_size as f64).min(1.0);
+        let imputed = self.recent_imputed.iter().filter(|&&b| b).count() as f64;
+        filled * (1.0 - imputed / config.shingle_size as f64)
+    }
+
+    /// Learns a (filled) input: transform, forest, calibration, history.
+    fn learn(&mut self, values: &[f32], imputed: bool) {
+        let transformed = self.transformer.apply(values);
+        if let Some(calibration) = &mut self.calibration {
+            calibration.observe(self.inputs_seen, values);
+        }
+        // The transformed values are finite by construction, so the update cannot fail.
+        let _ = self.forest.update(&transformed);
+        self.transformer.update(values);
+        let shingle = self.forest.config().shingle_size;
+        if self.recent_inputs.len() == shingle {
+            self.recent_inputs.pop_front();
+            self.recent_imputed.pop_front();
+        }
+        self.recent_inputs.push_back(values.to_vec());
+        self.recent_imputed.push_back(imputed);
+        self.inputs_seen += 1;
+        let due = self.calibration.as_ref().map(|c| c.horizon()).filter(|h| self.inputs_seen % *h as u64 == 0);
+        if let Some(horizon) = due {
+            if self.forest.is_output_ready() {
+                if let Ok(forecast) = self.forecast(horizon, 0.5) {
+                    let first = self.inputs_seen;
+                    if let Some(c) = &mut self.calibration {
+                        c.record(first, forecast.values);
+                    }
+                }
+            }
+        }
+    }
+}
