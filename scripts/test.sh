@@ -11,3 +11,9 @@ step "Rust: unit, property, conformance and integration tests"
 cargo test --workspace --exclude rcf-py --all-targets
 cargo test --workspace --exclude rcf-py --doc
 
+
+step "Terraform: fmt, config loading, checkov, structure tests"
+bash infra/tests/run.sh
+
+step "Python package: wheel build, scikit-learn checks, round trips"
+bash rcf-py/scripts/test.sh -q

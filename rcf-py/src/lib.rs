@@ -1,1 +1,33 @@
-//! Python bindings (built by their own issue).
+//! `rcf._rcf`: the native half of the `rcf` Python package (the public API lives in
+//! `python/rcf/`). Every loop over data runs here, with the GIL released and panics caught.
+
+mod errors;
+mod forest;
+mod pool;
+
+use pyo3::prelude::*;
+
+/// The native module. Not a public API: use `import rcf`.
+#[pymodule]
+fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<forest::PyForest>()?;
+    m.add(
+        "InvalidInputError",
+        py.get_type::<errors::InvalidInputError>(),
+    )?;
+    m.add("ModelFileError", py.get_type::<errors::ModelFileError>())?;
+    m.add("FORMAT_VERSION", rcf_core::FORMAT_VERSION)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(panic_for_testing, m)?)?;
+    Ok(())
+}
+
+/// Panics inside the same guard every method uses; lets the test suite prove that a Rust panic
+/// surfaces as `RuntimeError` instead of crossing into Python.
+#[pyfunction(name = "_panic_for_testing")]
+fn panic_for_testing(py: Python<'_>) -> PyResult<()> {
+    let result: Result<(), errors::Error> =
+        py.detach(|| errors::guarded(|| panic!("deliberate panic")));
+    Ok(result?)
+}
