@@ -34,6 +34,26 @@ pub struct TrainingStats {
     pub score_std: f64,
 }
 
+impl TrainingStats {
+    /// The statistics of training scores, computed the same way by every face (population
+    /// standard deviation; zero scores from a forest still warming up are skipped).
+    pub fn from_scores(records: u64, scores: &[f64]) -> Self {
+        let used: Vec<f64> = scores.iter().copied().filter(|s| *s > 0.0 && s.is_finite()).collect();
+        if used.is_empty() {
+            return TrainingStats { records, score_mean: 0.0, score_std: 0.0 };
+        }
+        let n = used.len() as f64;
+        let mean = used.iter().sum::<f64>() / n;
+        let var = used.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n;
+        TrainingStats { records, score_mean: mean, score_std: var.sqrt() }
+    }
+
+    /// The conventional threshold `mean + 3σ` (SageMaker's three-sigma rule).
+    pub fn three_sigma_threshold(&self) -> f64 {
+        self.score_mean + 3.0 * self.score_std
+    }
+}
+
 /// Human-readable description of the model stored beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
