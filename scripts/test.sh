@@ -17,3 +17,9 @@ bash infra/tests/run.sh
 
 step "Python package: wheel build, scikit-learn checks, round trips"
 bash rcf-py/scripts/test.sh -q
+
+step "SageMaker container: the real SageMaker Python SDK as the client"
+bash rcf-serve/tests/run_sdk_tests.sh
+
+step "Container image: podman build, train and serve containers, hadolint"
+bash rcf-serve/scripts/image_test.sh

@@ -3,6 +3,7 @@
 
 mod cli;
 mod sagemaker;
+mod wire;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -35,9 +36,10 @@ pub struct TrainArgs {
 /// Arguments of `rcf serve`.
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
-    /// Directory holding the model (model.rcf, or model.tar.gz to unpack).
-    #[arg(long, default_value = "/opt/ml/model")]
-    pub model_dir: std::path::PathBuf,
+    /// Directory holding the model (model.rcf + manifest.json, or model.tar.gz).
+    /// Default: /opt/ml/model, or $RCF_SAGEMAKER_ROOT/model.
+    #[arg(long)]
+    pub model_dir: Option<std::path::PathBuf>,
     /// Port to listen on (SageMaker sets SAGEMAKER_BIND_TO_PORT).
     #[arg(long, env = "SAGEMAKER_BIND_TO_PORT", default_value_t = 8080)]
     pub port: u16,
@@ -50,6 +52,7 @@ fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

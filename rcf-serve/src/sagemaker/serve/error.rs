@@ -1,0 +1,81 @@
+//! Every error response, mapped to its status code in one place. Bodies are
+//! `{"error":{"code":"…","message":"…"}}` with Content-Type `application/json`.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::wire::WireError;
+
+/// An error answer of the hosting contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400: the body could not be decoded or does not fit the model.
+    BadRequest(String),
+    /// 404: no such route.
+    NotFound(String),
+    /// 405: wrong method on a known route.
+    MethodNotAllowed(String),
+    /// 406: no supported type in Accept.
+    NotAcceptable(String),
+    /// 413: body or decoded data larger than allowed.
+    TooLarge(String),
+    /// 415: unsupported or missing Content-Type.
+    UnsupportedMediaType(String),
+    /// 500: a bug; the message says what failed.
+    Internal(String),
+    /// 503: the model is not loaded yet.
+    NotReady(String),
+}
+
+impl ApiError {
+    /// Status code and stable error code.
+    pub fn status(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_not_ready"),
+        }
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::BadRequest(m)
+            | ApiError::NotFound(m)
+            | ApiError::MethodNotAllowed(m)
+            | ApiError::NotAcceptable(m)
+            | ApiError::TooLarge(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::Internal(m)
+            | ApiError::NotReady(m) => m,
+        }
+    }
+}
+
+impl From<WireError> for ApiError {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::BadRequest(m) => ApiError::BadRequest(m),
+            WireError::TooLarge(m) => ApiError::TooLarge(m),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status();
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), "{}", self.message());
+        } else {
+            tracing::info!(status = status.as_u16(), "{}", self.message());
+        }
+        let body = json!({ "error": { "code": code, "message": self.message() } }).to_string();
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}

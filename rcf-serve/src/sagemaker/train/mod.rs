@@ -1,0 +1,324 @@
+//! SageMaker's training contract: read `/opt/ml/input`, fit the forest with the built-in's batch
+//! semantics, score the optional test channel, write `/opt/ml/model`, and on any error write
+//! `/opt/ml/output/failure` and exit non-zero.
+
+pub mod channels;
+pub mod hyperparameters;
+pub mod metrics;
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rcf_core::artifact::{Manifest, TrainingStats};
+use rcf_core::{Forest, ForestBuilder};
+use serde::Deserialize;
+
+use super::model_io::{write_atomic, write_model_dir};
+use super::paths::SageMakerPaths;
+use channels::{parse_input_config, Channel};
+use hyperparameters::{EvalMetric, Hyperparameters};
+
+/// Seed of every model trained here: the same data and hyperparameters give the same model.
+pub const SEED: u64 = 0x5EED_0FC0_FFEE;
+/// Rows handed from the reading thread to the sampler at a time.
+const CHUNK_ROWS: usize = 4096;
+/// Values kept to estimate the training score statistics (a uniform sample of the rows).
+const STATS_VALUES: usize = 4 << 20;
+const STATS_MAX_ROWS: usize = 100_000;
+/// Most test records kept for the metrics (a score and a label each).
+const MAX_TEST_RECORDS: usize = 50_000_000;
+
+#[derive(Deserialize)]
+struct ResourceConfig {
+    current_host: Option<String>,
+    #[serde(default)]
+    hosts: Vec<String>,
+}
+
+/// `rcf train` without `--input`.
+pub fn run() -> anyhow::Result<()> {
+    let paths = SageMakerPaths::from_env();
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).context("installing the SIGTERM handler")?;
+    }
+    let result = train(&paths, &stop);
+    if let Err(error) = &result {
+        let mut reason = format!("{error:#}");
+        if reason.len() > 1024 {
+            let mut cut = 1021;
+            while !reason.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            reason.truncate(cut);
+            reason.push_str("...");
+        }
+        if let Err(e) = write_atomic(&paths.failure(), reason.as_bytes()) {
+            eprintln!("rcf: could not write {}: {e:#}", paths.failure().display());
+        }
+    }
+    result
+}
+
+fn read_config(paths: &SageMakerPaths, name: &str) -> anyhow::Result<Option<String>> {
+    let path = paths.config(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow!("cannot read {}: {e}", path.display())),
+    }
+}
+
+fn train(paths: &SageMakerPaths, stop: &AtomicBool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut host = "algo-1".to_string();
+    if let Some(text) = read_config(paths, "resourceconfig.json")? {
+        let rc: ResourceConfig =
+            serde_json::from_str(&text).map_err(|e| anyhow!("resourceconfig.json is not valid ({e})"))?;
+        if rc.hosts.len() > 1 {
+            bail!(
+                "distributed training is not supported yet: resourceconfig.json lists {} hosts ({}); use instance_count=1",
+                rc.hosts.len(),
+                rc.hosts.join(", ")
+            );
+        }
+        host = rc.current_host.unwrap_or(host);
+    }
+    let hp_text = read_config(paths, "hyperparameters.json")?.unwrap_or_else(|| "{}".into());
+    let hp = Hyperparameters::parse(&hp_text).map_err(|e| anyhow!(e))?;
+    let input_text = read_config(paths, "inputdataconfig.json")?
+        .ok_or_else(|| anyhow!("missing {}", paths.config("inputdataconfig.json").display()))?;
+    let channels = parse_input_config(&input_text).map_err(|e| anyhow!(e))?;
+    for name in channels.keys() {
+        if name != "train" && name != "test" {
+            bail!("unknown channel {name:?}; RCF reads the channels \"train\" (required) and \"test\" (optional)");
+        }
+    }
+    let train_config = channels.get("train").ok_or_else(|| anyhow!("the \"train\" channel is required"))?;
+    let train_channel = Channel::open("train", train_config, &paths.data(), 0).map_err(|e| anyhow!(e))?;
+    let test_channel = match channels.get("test") {
+        Some(c) => Some(Channel::open("test", c, &paths.data(), 1).map_err(|e| anyhow!(e))?),
+        None => None,
+    };
+    for (channel, wanted) in [(Some(train_config), "ShardedByS3Key"), (channels.get("test"), "FullyReplicated")] {
+        if let Some(dist) = channel.and_then(|c| c.s3_distribution_type.as_deref()) {
+            if dist != wanted {
+                tracing::warn!("S3DistributionType {dist} where the built-in RCF requires {wanted}; accepted");
+            }
+        }
+    }
+    check_memory(&hp)?;
+    tracing::info!(
+        feature_dim = hp.feature_dim,
+        num_trees = hp.num_trees,
+        num_samples_per_tree = hp.num_samples_per_tree,
+        "training from channel train ({} source(s){})",
+        train_channel.sources.len(),
+        if train_channel.pipe { ", Pipe mode" } else { "" }
+    );
+
+    let config = ForestBuilder::new(hp.feature_dim)
+        .num_trees(hp.num_trees)
+        .sample_size(hp.num_samples_per_tree)
+        .output_after(1)
+        .seed(SEED)
+        .config()
+        .map_err(|e| anyhow!("invalid forest configuration: {e}"))?;
+    let (mut forest, records, stats_sample) = fit_streaming(config, &train_channel, hp.feature_dim, stop)?;
+    if records == 0 {
+        bail!("channel train has no records ({} file(s) read)", train_channel.sources.len());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!("#throughput_metric: host={host}, train throughput={:.3} records/second", records as f64 / elapsed.max(1e-9));
+    tracing::info!(records, "forest built; {} points stored, {} bytes", forest.stored_points(), forest.heap_bytes());
+
+    let scores = forest.score_batch(&stats_sample).map_err(|e| anyhow!("scoring the training sample: {e}"))?;
+    let (score_mean, score_std) = metrics::mean_std(&scores);
+    forest.metadata_mut().insert("trained_by".into(), format!("rcf-serve {}", env!("CARGO_PKG_VERSION")));
+
+    if let Some(test) = &test_channel {
+        evaluate_test(&forest, test, &hp, &host, stop)?;
+    } else {
+        tracing::info!("test data is not provided");
+    }
+    if stop.load(Ordering::Relaxed) {
+        bail!("training stopped by SIGTERM");
+    }
+
+    let mut details = Manifest::describe(&forest, &[], &format!("rcf-serve {}", env!("CARGO_PKG_VERSION")));
+    details.hyperparameters = hp.raw.clone();
+    details.training = Some(TrainingStats { records, score_mean, score_std });
+    write_model_dir(&paths.model(), &forest, &details)?;
+    tracing::info!("model written to {}", paths.model().display());
+    Ok(())
+}
+
+/// Refuses configurations whose sample cannot fit in memory, like the built-in's memory check.
+fn check_memory(hp: &Hyperparameters) -> anyhow::Result<()> {
+    let points = (hp.num_trees * hp.num_samples_per_tree) as u64;
+    let needed = points * (hp.feature_dim as u64 * 4 * 2 + 96);
+    tracing::info!("estimated memory needed to build the forest: {needed} bytes");
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
+        text.lines()
+            .find(|l| l.starts_with("MemAvailable:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    if let Some(available) = available {
+        if needed > available {
+            bail!(
+                "the forest needs about {} MiB (num_trees {} × num_samples_per_tree {} × feature_dim {}) but only {} MiB are available; use a larger instance or smaller values",
+                needed >> 20, hp.num_trees, hp.num_samples_per_tree, hp.feature_dim, available >> 20
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A row of a chunk handed over by the reading thread.
+struct RowRef {
+    chunk: Rc<Vec<f32>>,
+    start: usize,
+    end: usize,
+}
+
+impl AsRef<[f32]> for RowRef {
+    fn as_ref(&self) -> &[f32] {
+        &self.chunk[self.start..self.end]
+    }
+}
+
+/// Pulls chunks from the reader thread, yields rows to `Forest::fit`, and keeps a uniform sample
+/// of rows for the training score statistics.
+struct Rows {
+    rx: Receiver<Vec<f32>>,
+    dim: usize,
+    chunk: Rc<Vec<f32>>,
+    at: usize,
+    seen: u64,
+    stats: Vec<f32>,
+    stats_rows: usize,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl Iterator for Rows {
+    type Item = RowRef;
+
+    fn next(&mut self) -> Option<RowRef> {
+        if self.at >= self.chunk.len() {
+            self.chunk = Rc::new(self.rx.recv().ok()?);
+            self.at = 0;
+        }
+        let (start, end) = (self.at, self.at + self.dim);
+        self.at = end;
+        let row = &self.chunk[start..end];
+        self.seen += 1;
+        if (self.stats.len() / self.dim) < self.stats_rows {
+            self.stats.extend_from_slice(row);
+        } else {
+            let j = self.rng.random_range(0..self.seen);
+            if (j as usize) < self.stats_rows {
+                let at = j as usize * self.dim;
+                self.stats[at..at + self.dim].copy_from_slice(row);
+            }
+        }
+        Some(RowRef { chunk: Rc::clone(&self.chunk), start, end })
+    }
+}
+
+/// Reads the train channel on one thread while the forest samples on this one.
+fn fit_streaming(
+    config: rcf_core::ForestConfig,
+    channel: &Channel,
+    dim: usize,
+    stop: &AtomicBool,
+) -> anyhow::Result<(Forest, u64, Vec<f32>)> {
+    let (tx, rx) = sync_channel::<Vec<f32>>(4);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS * dim);
+            let rows = channel.read_rows(dim, false, stop, |row, _| {
+                chunk.extend_from_slice(row);
+                if chunk.len() >= CHUNK_ROWS * dim {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS * dim));
+                    tx.send(full).map_err(|_| "the sampler stopped".to_string())?;
+                }
+                Ok(())
+            })?;
+            if !chunk.is_empty() {
+                tx.send(chunk).map_err(|_| "the sampler stopped".to_string())?;
+            }
+            Ok::<u64, String>(rows)
+        });
+        let mut rows = Rows {
+            rx,
+            dim,
+            chunk: Rc::new(Vec::new()),
+            at: 0,
+            seen: 0,
+            stats: Vec::new(),
+            stats_rows: (STATS_VALUES / dim).clamp(1, STATS_MAX_ROWS),
+            rng: Xoshiro256PlusPlus::seed_from_u64(SEED ^ 0x57A7),
+        };
+        let fitted = Forest::fit(config, &mut rows);
+        let Rows { stats, rx, .. } = rows;
+        drop(rx);
+        let read = reader.join().map_err(|_| anyhow!("the data reader thread panicked"))?;
+        let records = read.map_err(|e| anyhow!(e))?;
+        let forest = fitted.map_err(|e| anyhow!("training data: {e}"))?;
+        Ok((forest, records, stats))
+    })
+}
+
+fn evaluate_test(forest: &Forest, test: &Channel, hp: &Hyperparameters, host: &str, stop: &AtomicBool) -> anyhow::Result<()> {
+    let dim = hp.feature_dim;
+    let mut chunk: Vec<f32> = Vec::with_capacity(CHUNK_ROWS * dim);
+    let mut scores: Vec<f64> = Vec::new();
+    let mut labels: Vec<bool> = Vec::new();
+    let flush = |chunk: &mut Vec<f32>, scores: &mut Vec<f64>| -> Result<(), String> {
+        let s = forest.score_batch(chunk).map_err(|e| e.to_string())?;
+        scores.extend(s);
+        chunk.clear();
+        Ok(())
+    };
+    test.read_rows(dim, true, stop, |row, label| {
+        if labels.len() >= MAX_TEST_RECORDS {
+            return Err(format!("the test channel has more than {MAX_TEST_RECORDS} records"));
+        }
+        chunk.extend_from_slice(row);
+        labels.push(label == Some(1.0));
+        if chunk.len() >= CHUNK_ROWS * dim {
+            flush(&mut chunk, &mut scores)?;
+        }
+        Ok(())
+    })
+    .map_err(|e| anyhow!(e))?;
+    flush(&mut chunk, &mut scores).map_err(|e| anyhow!(e))?;
+    if labels.is_empty() {
+        bail!("channel test has no records ({} file(s) read)", test.sources.len());
+    }
+    let m = metrics::evaluate(&scores, &labels);
+    tracing::info!(records = m.records, mean = m.mean, std = m.std, threshold = m.threshold, "test channel scored");
+    let line = |name: &str, value: f64| println!("#quality_metric: host={host}, test {name} <score>={value}");
+    for metric in &hp.eval_metrics {
+        match metric {
+            EvalMetric::Accuracy => line("accuracy", m.accuracy),
+            EvalMetric::PrecisionRecallFscore => {
+                line("precision", m.positive.precision);
+                line("recall", m.positive.recall);
+                line("f1", m.positive.f1);
+                line("precision_negative", m.negative.precision);
+                line("recall_negative", m.negative.recall);
+                line("f1_negative", m.negative.f1);
+            }
+        }
+    }
+    Ok(())
+}
