@@ -15,7 +15,7 @@ use crate::rng::{tree_rng, uniform, TreeRng};
 use crate::sampler::{Admission, SampledPoint, Sampler};
 use crate::score::ScoreVisitor;
 use crate::shingle::Shingle;
-use crate::tree::Tree;
+use crate::tree::{descend_group, Tree, GROUP};
 
 /// A sampler and the tree built on its sample, with the random stream both draw from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,15 +187,18 @@ impl Forest {
     }
 
     pub(crate) fn score_point(&self, point: &[f32]) -> f64 {
-        let total: f64 = self
-            .trees
-            .iter()
-            .map(|t| {
-                let mut visitor = ScoreVisitor::new(t.tree.mass());
-                t.tree.traverse(point, &self.store, &mut visitor);
-                visitor.result()
-            })
-            .sum();
+        let mut total = 0.0;
+        let mut group: Vec<&Tree> = Vec::with_capacity(GROUP);
+        for chunk in self.trees.chunks(GROUP) {
+            group.clear();
+            group.extend(chunk.iter().map(|t| &t.tree));
+            let leaves = descend_group(&group, point);
+            for (tree, &(leaf, depth)) in group.iter().zip(&leaves) {
+                let mut visitor = ScoreVisitor::new(tree.mass());
+                tree.visit_from(leaf, depth, point, &self.store, &mut visitor);
+                total += visitor.result();
+            }
+        }
         total / self.trees.len() as f64
     }
 

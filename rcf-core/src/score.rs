@@ -27,22 +27,54 @@ pub fn normalize(score: f64, tree_mass: u32) -> f64 {
     score * (tree_mass as f64 + 1.0).log2()
 }
 
-/// Probability that a random cut of (box ∪ point) separates `point` from the box.
+/// Probability that a random cut of (box ∪ point) separates `point` from the box:
+/// the total distance of the point outside the box over the total range of the enlarged box.
+///
+/// Summed in f32 over eight independent lanes without branches, so it vectorises; when extreme
+/// coordinates (near ±f32::MAX) overflow f32, it is recomputed in f64.
 #[inline]
 pub fn separation_probability(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
-    let mut gap = 0.0f64;
-    let mut span = 0.0f64;
+    const LANES: usize = 8;
+    let n = point.len().min(min.len()).min(max.len());
+    let (mut gap, mut span) = ([0.0f32; LANES], [0.0f32; LANES]);
+    let whole = n - n % LANES;
+    for start in (0..whole).step_by(LANES) {
+        for k in 0..LANES {
+            let i = start + k;
+            let (p, lo, hi) = (point[i], min[i], max[i]);
+            gap[k] += (lo - p).max(0.0) + (p - hi).max(0.0);
+            span[k] += hi - lo;
+        }
+    }
+    for i in whole..n {
+        let (p, lo, hi) = (point[i], min[i], max[i]);
+        gap[0] += (lo - p).max(0.0) + (p - hi).max(0.0);
+        span[0] += hi - lo;
+    }
+    let gap: f32 = gap.iter().sum();
+    if gap == 0.0 {
+        return 0.0;
+    }
+    let total = gap + span.iter().sum::<f32>();
+    if total.is_finite() {
+        (gap / total) as f64
+    } else {
+        separation_probability_f64(point, min, max)
+    }
+}
+
+/// [`separation_probability`] in f64 throughout, for coordinates whose ranges overflow f32.
+fn separation_probability_f64(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
+    let (mut gap, mut span) = (0.0f64, 0.0f64);
     for ((&p, &lo), &hi) in point.iter().zip(min).zip(max) {
         let (p, lo, hi) = (p as f64, lo as f64, hi as f64);
-        let below = (lo - p).max(0.0);
-        let above = (p - hi).max(0.0);
-        gap += below + above;
-        span += hi - lo + below + above;
+        gap += (lo - p).max(0.0) + (p - hi).max(0.0);
+        span += hi - lo;
     }
     if gap == 0.0 {
         0.0
     } else {
-        gap / span
+        gap / (gap + span)
     }
 }
 
@@ -90,4 +122,6 @@ impl Visitor for ScoreVisitor {
     fn is_done(&self) -> bool {
         self.done
     }
+
+    const NEEDS_SIBLING: bool = false;
 }

@@ -9,6 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use rcf_core::detector::DetectorError;
 use rcf_core::{ConfigError, InputError, ModelFileError as CoreModelFileError};
 
 create_exception!(
@@ -31,6 +32,7 @@ pub enum Error {
     Input(InputError),
     Config(ConfigError),
     ModelFile(CoreModelFileError),
+    Detector(DetectorError),
     Value(String),
     Internal(String),
 }
@@ -53,15 +55,52 @@ impl From<CoreModelFileError> for Error {
     }
 }
 
+impl From<DetectorError> for Error {
+    fn from(e: DetectorError) -> Self {
+        Error::Detector(e)
+    }
+}
+
 impl From<Error> for PyErr {
     fn from(e: Error) -> PyErr {
         match e {
             Error::Input(e) => input_error(e),
+            Error::Detector(e) => detector_error(e),
             Error::Config(e) => PyValueError::new_err(e.to_string()),
             Error::ModelFile(e) => ModelFileError::new_err(e.to_string()),
             Error::Value(msg) => PyValueError::new_err(msg),
             Error::Internal(msg) => PyRuntimeError::new_err(msg),
         }
+    }
+}
+
+/// The detector's errors: bad values and timestamps that do not increase become
+/// `InvalidInputError` (a `ValueError`) naming the row (and column); a missing value rejected by
+/// `fill="reject"` says how to have it imputed instead.
+fn detector_error(e: DetectorError) -> PyErr {
+    let (row, inner) = match e {
+        DetectorError::InRow { row, source } => (Some(row), *source),
+        other => (None, other),
+    };
+    match inner {
+        DetectorError::Input(InputError::NonFinite { index, value }) if value.is_nan() => invalid_input(
+            row,
+            Some(index),
+            "value is NaN (missing); the detector was built with fill=\"reject\" (pass fill=\"previous\", \
+             \"linear\", \"forest\", ... to impute missing values)"
+                .to_string(),
+        ),
+        DetectorError::Input(e) => input_error(match row {
+            Some(r) => e.in_row(r),
+            None => e,
+        }),
+        DetectorError::TimestampNotIncreasing { previous, found } => invalid_input(
+            row,
+            None,
+            format!("timestamp {found} is not after the previous timestamp {previous}; timestamps must increase strictly"),
+        ),
+        DetectorError::InRow { .. } => invalid_input(row, None, inner.to_string()),
+        DetectorError::Unsupported(msg) => PyValueError::new_err(msg),
     }
 }
 
@@ -81,6 +120,11 @@ fn input_error(e: InputError) -> PyErr {
         }
         other => (None, other.to_string()),
     };
+    invalid_input(row, column, what)
+}
+
+/// `InvalidInputError` with `row` and `column` attributes and a message that starts with them.
+fn invalid_input(row: Option<usize>, column: Option<usize>, what: String) -> PyErr {
     let place = match (row, column) {
         (Some(r), Some(c)) => format!("row {r}, column {c}: "),
         (Some(r), None) => format!("row {r}: "),

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use numpy::ndarray::Array3;
-use numpy::{PyArray1, PyArray3, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::ndarray::{Array2, Array3};
+use numpy::{PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use rcf_core::artifact::{self, Manifest, TrainingStats};
@@ -47,7 +47,7 @@ fn rows<'a>(x: &'a PyReadonlyArray2<'_, f32>, input_dims: usize) -> Result<&'a [
 }
 
 impl PyForest {
-    fn wrap(forest: Forest) -> Self {
+    pub(crate) fn wrap(forest: Forest) -> Self {
         PyForest {
             config: forest.config().clone(),
             inner: RwLock::new(forest),
@@ -74,6 +74,42 @@ impl PyForest {
     ) -> Result<T, Error> {
         py.detach(|| guarded(|| Ok(f(&*self.read()?))))
     }
+}
+
+/// Checks the arguments of a forecast: a shingled model and a coverage in [0, 1].
+pub(crate) fn check_forecast(shingle_size: usize, coverage: f64) -> Result<(), Error> {
+    if shingle_size < 2 {
+        return Err(Error::Value(format!(
+            "forecasting needs shingle_size of at least 2 (the model has {shingle_size}): the forest \
+             extrapolates a shingled series"
+        )));
+    }
+    if !(0.0..=1.0).contains(&coverage) {
+        return Err(Error::Value(format!("coverage must be in [0, 1], got {coverage}")));
+    }
+    Ok(())
+}
+
+/// A forecast as three (horizon, dims) arrays.
+#[allow(clippy::type_complexity)]
+pub(crate) fn forecast_arrays<'py>(
+    py: Python<'py>,
+    horizon: usize,
+    dims: usize,
+    f: rcf_core::Forecast,
+) -> PyResult<(
+    Bound<'py, PyArray2<f32>>,
+    Bound<'py, PyArray2<f32>>,
+    Bound<'py, PyArray2<f32>>,
+)> {
+    let shape = |v: Vec<f32>| -> Result<Array2<f32>, Error> {
+        Array2::from_shape_vec((horizon, dims), v).map_err(|e| Error::Internal(e.to_string()))
+    };
+    Ok((
+        PyArray2::from_owned_array(py, shape(f.values)?),
+        PyArray2::from_owned_array(py, shape(f.lower)?),
+        PyArray2::from_owned_array(py, shape(f.upper)?),
+    ))
 }
 
 fn poisoned() -> Error {
@@ -241,6 +277,105 @@ impl PyForest {
             })
         })?;
         Ok(PyArray3::from_owned_array(py, array))
+    }
+
+    /// Each row of `x` with its NaN values filled by the forest, each row imputed as the next input
+    /// of the stream (independently of the other rows).
+    fn impute<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let d = self.input_dims()?;
+        let data = rows(&x, d)?;
+        let n = x.shape()[0];
+        let array = py.detach(|| {
+            guarded(|| {
+                let forest = self.read()?;
+                let mut flat = Vec::with_capacity(data.len());
+                for (row, input) in data.chunks_exact(d).enumerate() {
+                    flat.extend(forest.impute(input).map_err(|e| e.in_row(row))?);
+                }
+                Array2::from_shape_vec((n, d), flat).map_err(|e| Error::Internal(e.to_string()))
+            })
+        })?;
+        Ok(PyArray2::from_owned_array(py, array))
+    }
+
+    /// Density of the sample around each row of `x`, each row taken as the next input.
+    fn density<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let d = self.input_dims()?;
+        let data = rows(&x, d)?;
+        let out = py.detach(|| {
+            guarded(|| {
+                let forest = self.read()?;
+                data.chunks_exact(d)
+                    .enumerate()
+                    .map(|(row, input)| forest.density(input).map_err(|e| Error::from(e.in_row(row))))
+                    .collect::<Result<Vec<f64>, Error>>()
+            })
+        })?;
+        Ok(PyArray1::from_vec(py, out))
+    }
+
+    /// The sampled points nearest the next input `x` (at most `k`), nearest first:
+    /// `(points (m, input_dims * shingle_size), distances (m,), tree_fractions (m,))`.
+    #[allow(clippy::type_complexity)]
+    fn near_neighbours<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray1<'py, f32>,
+        k: usize,
+    ) -> PyResult<(
+        Bound<'py, PyArray2<f32>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+    )> {
+        let input = x.as_slice().map_err(|_| Error::Value("x must be a contiguous float32 array".into()))?;
+        let dims = self.config.dimensions();
+        let (points, distances, fractions) = py.detach(|| {
+            guarded(|| {
+                let found = self.read()?.near_neighbours(input, k)?;
+                let m = found.len();
+                let mut flat = Vec::with_capacity(m * dims);
+                let (mut distances, mut fractions) = (Vec::with_capacity(m), Vec::with_capacity(m));
+                for n in found {
+                    flat.extend_from_slice(&n.point);
+                    distances.push(n.distance);
+                    fractions.push(n.tree_fraction);
+                }
+                let points = Array2::from_shape_vec((m, dims), flat).map_err(|e| Error::Internal(e.to_string()))?;
+                Ok((points, distances, fractions))
+            })
+        })?;
+        Ok((
+            PyArray2::from_owned_array(py, points),
+            PyArray1::from_vec(py, distances),
+            PyArray1::from_vec(py, fractions),
+        ))
+    }
+
+    /// Forecast of the next `horizon` inputs: `(values, lower, upper)`, each (horizon, input_dims).
+    #[pyo3(signature = (horizon, coverage=0.9))]
+    #[allow(clippy::type_complexity)]
+    fn forecast<'py>(
+        &self,
+        py: Python<'py>,
+        horizon: usize,
+        coverage: f64,
+    ) -> PyResult<(
+        Bound<'py, PyArray2<f32>>,
+        Bound<'py, PyArray2<f32>>,
+        Bound<'py, PyArray2<f32>>,
+    )> {
+        check_forecast(self.config.shingle_size, coverage)?;
+        let d = self.config.input_dims;
+        let f = py.detach(|| guarded(|| Ok(self.read()?.forecast(horizon, coverage)?)))?;
+        forecast_arrays(py, horizon, d, f)
     }
 
     /// Inserts the rows of `x` in order (all rows are checked first).

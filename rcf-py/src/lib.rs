@@ -1,6 +1,7 @@
 //! `rcf._rcf`: the native half of the `rcf` Python package (the public API lives in
 //! `python/rcf/`). Every loop over data runs here, with the GIL released and panics caught.
 
+mod detector;
 mod errors;
 mod forest;
 mod pool;
@@ -12,6 +13,9 @@ use pyo3::prelude::*;
 fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<forest::PyForest>()?;
+    m.add_class::<detector::PyDetector>()?;
+    m.add_function(wrap_pyfunction!(detector::read_model, m)?)?;
+    m.add("SUPPRESSIONS", detector::SUPPRESSIONS.to_vec())?;
     m.add(
         "InvalidInputError",
         py.get_type::<errors::InvalidInputError>(),

@@ -1,7 +1,9 @@
-//! Random cuts: a dimension chosen with probability proportional to its range, a value uniform in it.
+//! Random cuts. A random cut of a box picks a dimension with probability proportional to its range
+//! and a value uniform in it; insertion only ever needs such a cut *given that it separates* a new
+//! point from a box, which is a value uniform over the gap between them.
 //!
-//! All arithmetic is in f64 and the chosen value is clamped into `[low, high)` of the f32 box, so a cut
-//! always lies inside the box and the dimension walk cannot run off the end (AWS issues #374, #398).
+//! All arithmetic is in f64 and the chosen value is clamped into the f32 gap, so a cut always
+//! separates and the dimension walk cannot run off the end (AWS issues #374, #398).
 
 /// A cut: points with `point[dim] <= value` go left.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -12,48 +14,49 @@ pub struct Cut {
     pub value: f32,
 }
 
-/// Draws a cut of the box spanned by `min`, `max` and `point`, from a uniform `factor` in [0, 1).
-/// Returns `None` when that box has no extent (every range is zero).
-pub fn random_cut(factor: f64, point: &[f32], min: &[f32], max: &[f32]) -> Option<Cut> {
-    let range = |i: usize| -> (f64, f64) {
-        let low = min[i].min(point[i]) as f64;
-        let high = max[i].max(point[i]) as f64;
-        (low, high)
+/// Draws a cut of the box spanned by `min`, `max` and `point` *conditioned on separating* `point`
+/// from the box: uniform over the part of the enlarged box that lies outside the original box.
+/// `factor` is uniform in [0, 1). Returns `None` when the point lies inside the box.
+pub fn separating_cut(factor: f64, point: &[f32], min: &[f32], max: &[f32]) -> Option<Cut> {
+    let outside = |i: usize| -> (f64, f64) {
+        let (p, lo, hi) = (point[i] as f64, min[i] as f64, max[i] as f64);
+        ((lo - p).max(0.0), (p - hi).max(0.0))
     };
-    let total: f64 = (0..point.len()).map(|i| { let (l, h) = range(i); h - l }).sum();
+    let total: f64 = (0..point.len()).map(|i| { let (b, a) = outside(i); b + a }).sum();
     if !(total > 0.0 && total.is_finite()) {
         return None;
     }
     let mut remaining = factor.clamp(0.0, 1.0) * total;
-    let mut chosen = None;
+    let mut last = None;
     for i in 0..point.len() {
-        let (low, high) = range(i);
-        let width = high - low;
+        let (below, above) = outside(i);
+        let width = below + above;
         if width <= 0.0 {
             continue;
         }
-        chosen = Some((i, low, high, remaining));
+        last = Some((i, remaining.min(width)));
         if remaining < width {
             break;
         }
         remaining -= width;
     }
-    // Rounding can leave `remaining` ≥ the last width; the last positive dimension is then used.
-    let (dim, low, high, offset) = chosen?;
-    let low32 = low as f32;
-    let high32 = high as f32;
-    let mut value = (low + offset.min(high - low)) as f32;
-    if value < low32 {
-        value = low32;
-    }
-    if value >= high32 {
-        value = high32.next_down();
-    }
+    // Rounding can leave `remaining` past the last gap; the last dimension with a gap is used.
+    let (dim, offset) = last?;
+    let (p, lo, hi) = (point[dim], min[dim], max[dim]);
+    let value = if p < lo {
+        // The gap [p, lo): the point goes left, the box right.
+        let v = (p as f64 + offset) as f32;
+        v.max(p).min(lo.next_down())
+    } else {
+        // The gap [hi, p): the box goes left, the point right.
+        let v = (hi as f64 + offset) as f32;
+        v.max(hi).min(p.next_down())
+    };
     Some(Cut { dim, value })
 }
 
 /// True when `cut` puts `point` on the other side from every point of the box `min`..`max`.
-#[inline]
+#[cfg(test)]
 pub fn separates(cut: Cut, point: &[f32], min: &[f32], max: &[f32]) -> bool {
     let p = point[cut.dim];
     (p <= cut.value && cut.value < min[cut.dim]) || (max[cut.dim] <= cut.value && cut.value < p)
@@ -64,34 +67,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cut_lies_inside_box_at_factor_extremes() {
-        let point = [1.0f32, 2.0];
-        let (min, max) = ([0.0f32, 2.0], [0.5f32, 2.0]);
-        for factor in [0.0, 0.5, 1.0 - f64::EPSILON, 1.0] {
-            let cut = random_cut(factor, &point, &min, &max).unwrap();
-            assert_eq!(cut.dim, 0);
-            assert!(cut.value >= 0.0 && cut.value < 1.0, "{cut:?}");
-        }
-    }
-
-    #[test]
-    fn adjacent_floats_still_get_a_separating_cut() {
+    fn separating_cuts_always_separate_even_between_adjacent_floats() {
         let a = 1.0f32;
-        let b = a.next_up();
-        let cut = random_cut(0.999_999, &[b], &[a], &[a]).unwrap();
-        assert_eq!(cut.value, a);
-        assert!(separates(cut, &[b], &[a], &[a]));
+        for (point, min, max) in [([a.next_up()], [a], [a]), ([a], [a.next_up()], [2.0]), ([f32::MAX], [f32::MIN], [0.0])] {
+            for factor in [0.0, 0.3, 0.999_999, 1.0] {
+                let cut = separating_cut(factor, &point, &min, &max).unwrap();
+                assert!(separates(cut, &point, &min, &max), "{cut:?} {point:?} {min:?} {max:?}");
+            }
+        }
+        assert!(separating_cut(0.5, &[1.0], &[0.0], &[2.0]).is_none());
     }
 
     #[test]
-    fn zero_extent_gives_no_cut() {
-        assert!(random_cut(0.3, &[1.0, 1.0], &[1.0, 1.0], &[1.0, 1.0]).is_none());
-    }
-
-    #[test]
-    fn extreme_ranges_do_not_overflow() {
-        let cut = random_cut(0.75, &[f32::MAX, 0.0], &[f32::MIN, 0.0], &[f32::MIN, 0.0]).unwrap();
-        assert_eq!(cut.dim, 0);
-        assert!(cut.value < f32::MAX);
+    fn separating_cut_is_uniform_over_the_gap() {
+        // Gap of width 1 below the box on dimension 0 and width 3 above it on dimension 1.
+        let (point, min, max) = ([0.0f32, 5.0], [1.0f32, 0.0], [2.0f32, 2.0]);
+        let picks: Vec<Cut> = (0..1000).map(|i| separating_cut(i as f64 / 1000.0, &point, &min, &max).unwrap()).collect();
+        let on_first = picks.iter().filter(|c| c.dim == 0).count();
+        assert_eq!(on_first, 250);
+        assert!(picks.iter().all(|&c| separates(c, &point, &min, &max)));
     }
 }

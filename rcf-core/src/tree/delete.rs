@@ -28,18 +28,18 @@ impl Tree {
             return Ok(());
         }
         let p = parent as usize;
-        let sibling = if self.left[p] == leaf { self.right[p] } else { self.left[p] };
-        let grand = self.parent[p];
+        let sibling = if self.nodes[p].left == leaf { self.nodes[p].right } else { self.nodes[p].left };
+        let grand = self.nodes[p].parent;
         self.set_parent(sibling, grand);
         self.free_nodes.push(parent);
         if grand == NONE {
             self.root = sibling;
         } else {
             let g = grand as usize;
-            if self.left[g] == NodeRef::internal(parent) {
-                self.left[g] = sibling;
+            if self.nodes[g].left == NodeRef::internal(parent) {
+                self.nodes[g].left = sibling;
             } else {
-                self.right[g] = sibling;
+                self.nodes[g].right = sibling;
             }
             self.shrink_above(grand, Some(point), store);
         }
@@ -52,18 +52,18 @@ impl Tree {
         let mut boxes_may_change = removed.is_some();
         while node != NONE {
             let n = node as usize;
-            self.mass[n] -= 1;
+            self.nodes[n].mass -= 1;
             if boxes_may_change {
                 boxes_may_change = self.recompute_box(n, store);
             }
-            node = self.parent[n];
+            node = self.nodes[n].parent;
         }
     }
 
     /// Sets the box of internal node `n` to the union of its children's; returns whether it changed.
     fn recompute_box(&mut self, n: usize, store: &PointStore) -> bool {
         let dims = self.dims;
-        let (left, right) = (self.left[n], self.right[n]);
+        let (left, right) = (self.nodes[n].left, self.nodes[n].right);
         let mut changed = false;
         for i in 0..dims {
             let (lmin, lmax) = self.box_of(left, store);

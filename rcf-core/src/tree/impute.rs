@@ -37,13 +37,13 @@ impl Tree {
             return ImputedLeaf { slot, score };
         }
         let n = node.index();
-        let dim = self.cut_dim[n] as usize;
+        let dim = self.nodes[n].cut_dim as usize;
         let child = if missing[dim] {
-            let left = self.impute_from(self.left[n], depth + 1, point, missing, store);
-            let right = self.impute_from(self.right[n], depth + 1, point, missing, store);
+            let left = self.impute_from(self.nodes[n].left, depth + 1, point, missing, store);
+            let right = self.impute_from(self.nodes[n].right, depth + 1, point, missing, store);
             if right.score < left.score { right } else { left }
         } else {
-            let next = if point[dim] <= self.cut_value[n] { self.left[n] } else { self.right[n] };
+            let next = if point[dim] <= self.nodes[n].cut_value { self.nodes[n].left } else { self.nodes[n].right };
             self.impute_from(next, depth + 1, point, missing, store)
         };
         let p = known_separation(point, missing, self.min_of(n), self.max_of(n));

@@ -2,7 +2,8 @@
 //! walk from the leaf towards the root, draw a cut of (node box ∪ point) at every level, and place the
 //! new node at the highest level whose cut separates the point.
 
-use super::{random_cut, separates, Cut, NodeRef, Tree, NONE};
+use super::{separating_cut, Cut, NodeRef, Tree, NONE};
+use crate::score::separation_probability;
 use crate::point_store::PointStore;
 use crate::rng::{uniform, TreeRng};
 
@@ -23,15 +24,20 @@ impl Tree {
             return leaf_slot;
         }
 
-        let (mut saved_cut, mut saved_child): (Option<Cut>, NodeRef) = (None, leaf);
+        // At each level a random cut of (box ∪ point) separates the point with probability
+        // gap/span; conditioned on separating, the cut is uniform over the gap. So draw only the
+        // decision per level, and the cut itself once, at the highest separating level. Once the
+        // point lies inside a box, no ancestor's cut can separate it, so the walk stops there.
+        let mut chosen = leaf;
         let mut child = leaf;
         loop {
             let (min, max) = self.box_of(child, store);
-            if let Some(cut) = random_cut(uniform(rng), point, min, max) {
-                if separates(cut, point, min, max) {
-                    saved_cut = Some(cut);
-                    saved_child = child;
-                }
+            let p = separation_probability(point, min, max);
+            if p == 0.0 {
+                break;
+            }
+            if uniform(rng) < p {
+                chosen = child;
             }
             let parent = self.parent_of(child);
             if parent == NONE {
@@ -39,9 +45,10 @@ impl Tree {
             }
             child = NodeRef::internal(parent);
         }
-        // The leaf level always separates two distinct points, so a cut was saved.
-        let cut = saved_cut.expect("distinct points always admit a separating cut");
-        self.splice_above(saved_child, cut, slot, store);
+        let (min, max) = self.box_of(chosen, store);
+        // The leaf level always separates two distinct points (p = 1 there), so a cut exists.
+        let cut = separating_cut(uniform(rng), point, min, max).expect("distinct points always admit a separating cut");
+        self.splice_above(chosen, cut, slot, store);
         slot
     }
 
@@ -52,9 +59,9 @@ impl Tree {
         let node = self.new_node(cut, grand);
         let leaf = self.new_leaf(slot, node as u32);
         let (left, right) = if point[cut.dim] <= cut.value { (leaf, child) } else { (child, leaf) };
-        self.left[node] = left;
-        self.right[node] = right;
-        self.mass[node] = self.mass_of(child) + 1;
+        self.nodes[node].left = left;
+        self.nodes[node].right = right;
+        self.nodes[node].mass = self.mass_of(child) + 1;
         self.set_parent(child, node as u32);
 
         let dims = self.dims;
@@ -73,10 +80,10 @@ impl Tree {
             self.root = new_ref;
         } else {
             let g = grand as usize;
-            if self.left[g] == child {
-                self.left[g] = new_ref;
+            if self.nodes[g].left == child {
+                self.nodes[g].left = new_ref;
             } else {
-                self.right[g] = new_ref;
+                self.nodes[g].right = new_ref;
             }
             self.extend_boxes_above(grand, point);
         }
@@ -84,8 +91,8 @@ impl Tree {
 
     fn add_mass_above(&mut self, mut node: u32) {
         while node != NONE {
-            self.mass[node as usize] += 1;
-            node = self.parent[node as usize];
+            self.nodes[node as usize].mass += 1;
+            node = self.nodes[node as usize].parent;
         }
     }
 
@@ -94,14 +101,14 @@ impl Tree {
         let dims = self.dims;
         while node != NONE {
             let n = node as usize;
-            self.mass[n] += 1;
+            self.nodes[n].mass += 1;
             let start = n * 2 * dims;
             let (mins, maxs) = self.bounds[start..start + 2 * dims].split_at_mut(dims);
             for i in 0..dims {
                 mins[i] = mins[i].min(point[i]);
                 maxs[i] = maxs[i].max(point[i]);
             }
-            node = self.parent[n];
+            node = self.nodes[n].parent;
         }
     }
 }

@@ -17,8 +17,8 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-pub use cut::{random_cut, separates, Cut};
-pub use traverse::Visitor;
+pub use cut::{separating_cut, Cut};
+pub use traverse::{descend_group, Visitor, GROUP};
 
 use crate::point_store::PointStore;
 
@@ -49,18 +49,25 @@ impl NodeRef {
     }
 }
 
+/// An internal node: its cut, its children, its parent and the number of points below it.
+/// Kept together (24 bytes) so a descent or an ascent touches one cache line per level.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Node {
+    cut_value: f32,
+    cut_dim: u32,
+    left: NodeRef,
+    right: NodeRef,
+    parent: u32,
+    mass: u32,
+}
+
 /// One random cut tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
     dims: usize,
     root: NodeRef,
-    // Internal nodes.
-    cut_dim: Vec<u16>,
-    cut_value: Vec<f32>,
-    left: Vec<NodeRef>,
-    right: Vec<NodeRef>,
-    parent: Vec<u32>,
-    mass: Vec<u32>,
+    // Internal nodes, and their boxes as `[min; d] ++ [max; d]` per node.
+    nodes: Vec<Node>,
     bounds: Vec<f32>,
     free_nodes: Vec<u32>,
     // Leaves.
@@ -76,12 +83,7 @@ impl Tree {
         Tree {
             dims,
             root: NodeRef::NULL,
-            cut_dim: Vec::new(),
-            cut_value: Vec::new(),
-            left: Vec::new(),
-            right: Vec::new(),
-            parent: Vec::new(),
-            mass: Vec::new(),
+            nodes: Vec::new(),
             bounds: Vec::new(),
             free_nodes: Vec::new(),
             leaf_slot: Vec::new(),
@@ -98,9 +100,7 @@ impl Tree {
 
     /// Bytes of heap memory held.
     pub fn heap_bytes(&self) -> usize {
-        self.cut_dim.capacity() * 2
-            + (self.cut_value.capacity() + self.parent.capacity() + self.mass.capacity()) * 4
-            + (self.left.capacity() + self.right.capacity()) * 4
+        self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.bounds.capacity() * 4
             + (self.free_nodes.capacity() + self.free_leaves.capacity()) * 4
             + (self.leaf_slot.capacity() + self.leaf_mass.capacity() + self.leaf_parent.capacity()) * 4
@@ -112,7 +112,7 @@ impl Tree {
         } else if node.is_leaf() {
             self.leaf_mass[node.index()]
         } else {
-            self.mass[node.index()]
+            self.nodes[node.index()].mass
         }
     }
 
@@ -120,7 +120,7 @@ impl Tree {
         if node.is_leaf() {
             self.leaf_parent[node.index()]
         } else {
-            self.parent[node.index()]
+            self.nodes[node.index()].parent
         }
     }
 
@@ -128,8 +128,15 @@ impl Tree {
         if node.is_leaf() {
             self.leaf_parent[node.index()] = parent;
         } else {
-            self.parent[node.index()] = parent;
+            self.nodes[node.index()].parent = parent;
         }
+    }
+
+    /// The box of internal node `node` as one slice, `[min; d] ++ [max; d]`.
+    #[inline]
+    fn bounds_of(&self, node: usize) -> &[f32] {
+        let start = node * 2 * self.dims;
+        &self.bounds[start..start + 2 * self.dims]
     }
 
     #[inline]
@@ -173,18 +180,20 @@ impl Tree {
         let i = if let Some(i) = self.free_nodes.pop() {
             i as usize
         } else {
-            self.cut_dim.push(0);
-            self.cut_value.push(0.0);
-            self.left.push(NodeRef::NULL);
-            self.right.push(NodeRef::NULL);
-            self.parent.push(NONE);
-            self.mass.push(0);
+            self.nodes.push(Node {
+                cut_value: 0.0,
+                cut_dim: 0,
+                left: NodeRef::NULL,
+                right: NodeRef::NULL,
+                parent: NONE,
+                mass: 0,
+            });
             self.bounds.resize(self.bounds.len() + 2 * self.dims, 0.0);
-            self.cut_dim.len() - 1
+            self.nodes.len() - 1
         };
-        self.cut_dim[i] = cut.dim as u16;
-        self.cut_value[i] = cut.value;
-        self.parent[i] = parent;
+        self.nodes[i].cut_dim = cut.dim as u32;
+        self.nodes[i].cut_value = cut.value;
+        self.nodes[i].parent = parent;
         i
     }
 
@@ -195,7 +204,7 @@ impl Tree {
         let mut depth = 0;
         while !node.is_null() && !node.is_leaf() {
             let i = node.index();
-            node = if point[self.cut_dim[i] as usize] <= self.cut_value[i] { self.left[i] } else { self.right[i] };
+            node = if point[self.nodes[i].cut_dim as usize] <= self.nodes[i].cut_value { self.nodes[i].left } else { self.nodes[i].right };
             depth += 1;
         }
         (node, depth)
@@ -212,8 +221,8 @@ impl Tree {
             if node.is_leaf() {
                 out.push((self.leaf_slot[node.index()], self.leaf_mass[node.index()]));
             } else {
-                stack.push(self.right[node.index()]);
-                stack.push(self.left[node.index()]);
+                stack.push(self.nodes[node.index()].right);
+                stack.push(self.nodes[node.index()].left);
             }
         }
         out

@@ -8,10 +8,9 @@ impl Tree {
     /// Returns a description of the first violation.
     pub fn check(&self, store: &PointStore) -> Result<(), String> {
         let dims = self.dims;
-        let nodes = self.cut_dim.len();
+        let nodes = self.nodes.len();
         let leaves = self.leaf_slot.len();
-        let same_len = [self.cut_value.len(), self.left.len(), self.right.len(), self.parent.len(), self.mass.len()];
-        if same_len.iter().any(|&n| n != nodes) || self.bounds.len() != nodes * 2 * dims {
+        if self.bounds.len() != nodes * 2 * dims {
             return Err("internal node arrays differ in length".into());
         }
         if self.leaf_mass.len() != leaves || self.leaf_parent.len() != leaves {
@@ -43,7 +42,7 @@ impl Tree {
                 continue;
             }
             let n = node.index();
-            let (left, right) = (self.left[n], self.right[n]);
+            let (left, right) = (self.nodes[n].left, self.nodes[n].right);
             if !children_done {
                 if std::mem::replace(&mut visited_nodes[n], true) {
                     return Err(format!("node {n} reached twice"));
@@ -54,7 +53,7 @@ impl Tree {
                 if self.parent_of(left) != n as u32 || self.parent_of(right) != n as u32 {
                     return Err(format!("node {n}: child's parent link is wrong"));
                 }
-                if self.cut_dim[n] as usize >= dims || !self.cut_value[n].is_finite() {
+                if self.nodes[n].cut_dim as usize >= dims || !self.nodes[n].cut_value.is_finite() {
                     return Err(format!("node {n} has an invalid cut"));
                 }
                 stack.push((node, true));
@@ -63,12 +62,12 @@ impl Tree {
                 continue;
             }
             let mass = self.mass_of(left) as u64 + self.mass_of(right) as u64;
-            if mass != self.mass[n] as u64 {
-                return Err(format!("node {n}: mass {} is not the sum of its children's ({mass})", self.mass[n]));
+            if mass != self.nodes[n].mass as u64 {
+                return Err(format!("node {n}: mass {} is not the sum of its children's ({mass})", self.nodes[n].mass));
             }
             let (lmin, lmax) = self.box_of(left, store);
             let (rmin, rmax) = self.box_of(right, store);
-            let (dim, value) = (self.cut_dim[n] as usize, self.cut_value[n]);
+            let (dim, value) = (self.nodes[n].cut_dim as usize, self.nodes[n].cut_value);
             if !(lmax[dim] <= value && value < rmin[dim]) {
                 return Err(format!("node {n}: cut {value} on dimension {dim} does not separate its children"));
             }

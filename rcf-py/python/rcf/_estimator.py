@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import numbers
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
@@ -21,6 +21,22 @@ _META_OFFSET = "rcf-py.offset"
 _META_FEATURES = "rcf-py.feature_names"
 _META_STATS = "rcf-py.training"
 _SEED_LIMIT = np.iinfo(np.int64).max
+
+
+class Neighbors(NamedTuple):
+    """Near neighbours of a point: ``points`` (m, dims), ``distances`` (m,), ``tree_fractions`` (m,)."""
+
+    points: np.ndarray
+    distances: np.ndarray
+    tree_fractions: np.ndarray
+
+
+def _count_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"k must be an int, got {type(k).__name__}")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    return int(k)
 
 
 class RandomCutForest(OutlierMixin, BaseEstimator):
@@ -303,6 +319,142 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
             names = [f"{name}[t-{lag}]" if lag else f"{name}[t]" for lag in lags for name in names]
         index = X.index if is_pandas(X) else None
         return pd.DataFrame(parts.sum(axis=2), index=index, columns=names)
+
+    # ------------------------------------------------------------------ imputation, forecasts, neighbours
+
+    def impute(self, X: Any) -> Any:
+        """Fills the missing values (NaN) of each row with the forest's estimate given the row's known
+        values (and, with shingling, the model's recent stream); other values are returned unchanged.
+        The model is not changed.
+
+        Each row is imputed as the next point of the stream, independently of the other rows. With
+        ``shingle_size > 1`` that only makes sense for one row, so only one row is accepted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples,)
+
+        Returns
+        -------
+        ndarray of the shape of ``X`` (float64), or a DataFrame/Series for pandas input
+
+        Examples
+        --------
+        >>> import numpy as np, rcf
+        >>> x = np.random.default_rng(0).normal(size=2000)
+        >>> model = rcf.RandomCutForest(random_state=0).fit(np.column_stack([x, 2 * x]))
+        >>> filled = model.impute([[1.0, np.nan], [np.nan, -1.0]])
+        >>> float(filled[0, 0]), float(filled[1, 1])    # known values are kept as they are
+        (1.0, -1.0)
+        >>> bool(abs(filled[0, 1] - 2.0) < 0.5 and abs(filled[1, 0] + 0.5) < 0.25)  # gaps follow the other feature
+        True
+        """
+        check_is_fitted(self, "forest_")
+        rows = self._rows(X, reset=False)
+        self._one_row_if_shingled(rows, "impute")
+        with self._named_errors():
+            filled = self.forest_.impute(rows)
+        original = np.asarray(X.to_numpy(dtype=np.float64, na_value=np.nan) if is_pandas(X) else X, dtype=np.float64)
+        out = np.where(np.isnan(original), filled.astype(np.float64).reshape(original.shape), original)
+        if is_pandas(X):
+            return type(X)(out, index=X.index, **({"columns": X.columns} if hasattr(X, "columns") else {"name": X.name}))
+        return out
+
+    def forecast(self, horizon: int, coverage: float = 0.9, *, as_frame: Optional[bool] = None) -> Any:
+        """Extrapolates the next ``horizon`` rows of the stream (needs ``shingle_size >= 2``): each step
+        imputes the next row from the shingle so far, and feeds it back in. The interval is the spread
+        of the trees' proposals (uncalibrated; :class:`rcf.ThresholdedRandomCutForest` calibrates it).
+
+        Parameters
+        ----------
+        horizon : int
+        coverage : float, default=0.9
+            Central fraction of the trees' proposals spanned by ``[lower, upper]``.
+        as_frame : bool or None, default=None
+            ``None``: a DataFrame when pandas is installed, else an ``rcf.Forecast`` of arrays of
+            shape (horizon, n_features).
+
+        Returns
+        -------
+        DataFrame or rcf.Forecast
+            Indexed by step (1..horizon); columns ``value``, ``lower``, ``upper`` for one feature, or
+            ``value_<f>``, ``lower_<f>``, ``upper_<f>`` per feature.
+
+        Examples
+        --------
+        >>> import numpy as np, rcf
+        >>> model = rcf.RandomCutForest(shingle_size=8, random_state=0)
+        >>> _ = model.update(np.sin(np.arange(3000) * 2 * np.pi / 30))
+        >>> f = model.forecast(5, as_frame=False)
+        >>> f.value.shape, bool(np.all(f.lower <= f.upper))
+        ((5, 1), True)
+        """
+        from rcf._detector import Forecast, _count, _forecast_output, _real
+
+        check_is_fitted(self, "forest_")
+        value, lower, upper = self.forest_.forecast(_count("horizon", horizon, low=0), _real("coverage", coverage))
+        f = Forecast(value.astype(np.float64), lower.astype(np.float64), upper.astype(np.float64))
+        return _forecast_output(f, [str(n) for n in self._feature_names()], as_frame)
+
+    def near_neighbors(self, x: Any, k: int = 5) -> Any:
+        """The sampled points the trees place next to ``x`` taken as the next row of the stream, nearest
+        first (at most ``k``).
+
+        Parameters
+        ----------
+        x : array-like of shape (n_features,) or (1, n_features)
+            One row.
+        k : int, default=5
+
+        Returns
+        -------
+        rcf.Neighbors
+            ``points`` (m, n_features * shingle_size; oldest row first), ``distances`` (m,) Euclidean,
+            ``tree_fractions`` (m,): the share of trees whose leaf for ``x`` is that point.
+
+        Examples
+        --------
+        >>> import numpy as np, rcf
+        >>> model = rcf.RandomCutForest(random_state=0).fit(np.arange(100.0).reshape(50, 2))
+        >>> nn = model.near_neighbors([10.0, 11.0], k=1)
+        >>> nn.points.tolist(), nn.distances.tolist()
+        ([[10.0, 11.0]], [0.0])
+        """
+        check_is_fitted(self, "forest_")
+        row = self._rows(np.asarray(x, dtype=np.float64).reshape(1, -1), reset=False)[0]
+        k = _count_k(k)
+        with self._named_errors():
+            points, distances, fractions = self.forest_.near_neighbours(np.ascontiguousarray(row), k)
+        return Neighbors(points, distances, fractions)
+
+    def density(self, X: Any) -> np.ndarray:
+        """Density of the sample around each row (higher in dense regions), each row taken as the next
+        point of the stream; comparable across points of one model, not across models. With
+        ``shingle_size > 1``, one row only.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), float64
+
+        Examples
+        --------
+        >>> import numpy as np, rcf
+        >>> model = rcf.RandomCutForest(random_state=0).fit(np.random.default_rng(0).normal(size=(2000, 2)))
+        >>> d = model.density([[0.0, 0.0], [5.0, 5.0]])
+        >>> bool(d[0] > d[1])
+        True
+        """
+        check_is_fitted(self, "forest_")
+        rows = self._rows(X, reset=False)
+        self._one_row_if_shingled(rows, "density")
+        with self._named_errors():
+            return self.forest_.density(rows)
+
+    def _one_row_if_shingled(self, rows: np.ndarray, what: str) -> None:
+        if self.shingle_size > 1 and rows.shape[0] != 1:
+            raise ValueError(
+                f"with shingle_size > 1, {what} takes one row (the next point of the stream), got {rows.shape[0]}"
+            )
 
     # ------------------------------------------------------------------ streaming
 
