@@ -45,6 +45,12 @@ pub enum InputError {
         #[source]
         source: Box<InputError>,
     },
+    /// The operation needs a different configuration.
+    #[error("{what}")]
+    Unsupported {
+        /// What is needed.
+        what: &'static str,
+    },
     /// A batch was not a whole number of rows.
     #[error("batch of {len} values is not a whole number of rows of {row_len}")]
     RaggedBatch {

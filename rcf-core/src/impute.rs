@@ -93,7 +93,7 @@ impl Forest {
     pub fn forecast(&self, horizon: usize, coverage: f64) -> Result<Forecast, InputError> {
         let dims = self.config.input_dims;
         if self.config.shingle_size < 2 {
-            return Err(InputError::WrongLength { expected: 2, found: self.config.shingle_size });
+            return Err(InputError::Unsupported { what: "forecasting needs a shingle size of at least 2" });
         }
         let mut shingle = self.shingle.clone();
         let mut forecast = Forecast { horizon, values: vec![], lower: vec![], upper: vec![] };

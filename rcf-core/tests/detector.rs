@@ -238,3 +238,16 @@ proptest! {
         prop_assert!(detector.check_consistency().is_ok());
     }
 }
+
+#[test]
+fn a_series_with_a_bad_row_changes_nothing() {
+    let mut detector = reference_detector(Transform::None);
+    detector.process_series(&[1.0, 2.0, 3.0], None).unwrap();
+    let before = detector.clone();
+    assert!(detector.process_series(&[4.0, 5.0, f32::NAN], None).is_err());
+    assert!(detector.process_series(&[4.0, 5.0], Some(&[10, 9])).is_err());
+    assert_eq!(detector, before);
+    assert!(detector.impute(&[1.0, 2.0]).is_err());
+    let forest = rcf_core::ForestBuilder::new(1).seed(1).build().unwrap();
+    assert_eq!(forest.forecast(3, 0.9).unwrap_err().to_string(), "forecasting needs a shingle size of at least 2");
+}

@@ -143,7 +143,7 @@ impl Detector {
     }
 
     /// Processes a whole series (row-major, `input_dims` values per row). Without timestamps, row
-    /// numbers are used.
+    /// numbers are used. The series is checked first: on an error nothing was processed.
     pub fn process_series(&mut self, rows: &[f32], timestamps: Option<&[i64]>) -> Result<Vec<AnomalyDescriptor>, DetectorError> {
         let dims = self.transformer_dims();
         if rows.len() % dims != 0 {
@@ -156,6 +156,7 @@ impl Detector {
             }
         }
         let start = self.cadence.last().map_or(0, |t| t + 1);
+        self.check_series(rows, timestamps, start)?;
         rows.chunks_exact(dims)
             .enumerate()
             .map(|(row, input)| {
@@ -163,6 +164,36 @@ impl Detector {
                 self.process(input, ts).map_err(|e| DetectorError::InRow { row, source: Box::new(e) })
             })
             .collect()
+    }
+
+    /// Checks a whole series before any of it is processed, so a bad row leaves the detector as it
+    /// was: values (infinite, or NaN when missing values are rejected) and timestamp order.
+    fn check_series(&self, rows: &[f32], timestamps: Option<&[i64]>, start: i64) -> Result<(), DetectorError> {
+        let dims = self.transformer_dims();
+        let mut previous = self.cadence.last();
+        for (row, input) in rows.chunks_exact(dims).enumerate() {
+            let fail = |e: DetectorError| DetectorError::InRow { row, source: Box::new(e) };
+            let rejected = |v: &f32| v.is_infinite() || (v.is_nan() && self.settings.fill == FillMethod::Reject);
+            if let Some(index) = input.iter().position(rejected) {
+                return Err(fail(InputError::NonFinite { index, value: input[index] }.into()));
+            }
+            let ts = timestamps.map_or(start + row as i64, |ts| ts[row]);
+            if let Some(p) = previous.filter(|&p| ts <= p) {
+                return Err(fail(DetectorError::TimestampNotIncreasing { previous: p, found: ts }));
+            }
+            previous = Some(ts);
+        }
+        Ok(())
+    }
+
+    /// Free-form key/value annotations stored with the model (settings of a face, provenance).
+    pub fn metadata(&self) -> &std::collections::BTreeMap<String, String> {
+        self.forest.metadata()
+    }
+
+    /// Mutable access to the annotations.
+    pub fn metadata_mut(&mut self) -> &mut std::collections::BTreeMap<String, String> {
+        self.forest.metadata_mut()
     }
 
     /// Forecasts the next `horizon` inputs in input units. Intervals cover `coverage` of later
@@ -202,6 +233,10 @@ impl Detector {
 
     /// Imputes the NaN values of the next input (input units) without processing it.
     pub fn impute(&self, input: &[f32]) -> Result<Vec<f32>, DetectorError> {
+        let dims = self.transformer_dims();
+        if input.len() != dims {
+            return Err(InputError::WrongLength { expected: dims, found: input.len() }.into());
+        }
         let transformed = self.transformer.apply(input);
         let filled = self.forest.impute(&transformed)?;
         let restored = self.transformer.invert(&filled);
