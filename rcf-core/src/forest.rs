@@ -60,7 +60,8 @@ impl SampledTree {
 /// Scoring takes `&self` and never changes the forest; [`Forest::update`] inserts a point.
 /// With a shingle size above 1 the forest joins the last `shingle_size` inputs into one point
 /// itself, so callers always pass single inputs of [`ForestConfig::input_dims`] values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "StoredForest")]
 pub struct Forest {
     pub(crate) config: ForestConfig,
     pub(crate) store: PointStore,
@@ -69,6 +70,53 @@ pub struct Forest {
     /// Shingled points inserted so far (the sampler's sequence index).
     pub(crate) points_seen: u64,
     pub(crate) metadata: BTreeMap<String, String>,
+}
+
+/// Two forests are equal when their stored states are: they then give identical results for
+/// every future call. (Unused storage, which a saved model does not keep, is not compared.)
+impl PartialEq for Forest {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_bytes() == other.to_bytes()
+    }
+}
+
+/// A forest as decoded, before the trees' derived data (parents, masses, boxes) is rebuilt.
+#[derive(Deserialize)]
+struct StoredForest {
+    config: ForestConfig,
+    store: PointStore,
+    trees: Vec<SampledTree>,
+    shingle: Shingle,
+    points_seen: u64,
+    metadata: BTreeMap<String, String>,
+}
+
+impl TryFrom<StoredForest> for Forest {
+    type Error = String;
+
+    fn try_from(mut s: StoredForest) -> Result<Self, String> {
+        let mut counts = vec![0u32; s.store.capacity()];
+        for t in &s.trees {
+            for p in t.sampler.points() {
+                let count = counts.get_mut(p.slot as usize).ok_or("a sampled point is outside the point store")?;
+                *count = count.checked_add(1).ok_or("reference count overflow")?;
+            }
+        }
+        s.store.set_ref_counts(counts);
+        s.store.check_free_list()?;
+        let mut trees = s.trees;
+        for (i, t) in trees.iter_mut().enumerate() {
+            t.tree.rebuild_derived(&s.store).map_err(|e| format!("tree {i}: {e}"))?;
+        }
+        Ok(Forest {
+            config: s.config,
+            store: s.store,
+            trees,
+            shingle: s.shingle,
+            points_seen: s.points_seen,
+            metadata: s.metadata,
+        })
+    }
 }
 
 impl Forest {
@@ -81,7 +129,7 @@ impl Forest {
     pub(crate) fn new(config: ForestConfig) -> Self {
         let trees = (0..config.num_trees).map(|i| SampledTree::new(&config, i)).collect();
         Forest {
-            store: PointStore::new(config.dimensions()),
+            store: PointStore::new(config.dimensions(), if config.shingle_size > 1 { config.input_dims } else { 0 }),
             shingle: Shingle::new(config.input_dims, config.shingle_size),
             trees,
             config,

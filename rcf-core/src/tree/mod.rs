@@ -9,6 +9,7 @@ mod cut;
 mod delete;
 mod impute;
 mod insert;
+mod state;
 mod traverse;
 mod validate;
 
@@ -51,7 +52,7 @@ impl NodeRef {
 
 /// An internal node: its cut, its children, its parent and the number of points below it.
 /// Kept together (24 bytes) so a descent or an ascent touches one cache line per level.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Node {
     cut_value: f32,
     cut_dim: u32,
@@ -61,8 +62,9 @@ struct Node {
     mass: u32,
 }
 
-/// One random cut tree.
+/// One random cut tree. Stored as [`state::TreeState`]; see [`Tree::rebuild_derived`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "state::TreeState", from = "state::TreeState")]
 pub struct Tree {
     dims: usize,
     root: NodeRef,

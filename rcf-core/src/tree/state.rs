@@ -1,0 +1,162 @@
+//! The stored form of a tree: cuts, children and leaves only. Parent links, masses and boxes are
+//! derived data; they are dropped on save (boxes are most of a tree's bytes) and rebuilt, with every
+//! index checked, on load.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Node, NodeRef, Tree, NONE};
+use crate::point_store::PointStore;
+
+/// A child reference in compact form: internal node `i` is `2i`, leaf `l` is `2l + 1`, so small
+/// indices stay small under variable-length integer encoding.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Child(u32);
+
+impl From<NodeRef> for Child {
+    fn from(r: NodeRef) -> Self {
+        if r.is_null() {
+            Child(u32::MAX)
+        } else if r.is_leaf() {
+            Child(2 * r.index() as u32 + 1)
+        } else {
+            Child(2 * r.index() as u32)
+        }
+    }
+}
+
+impl From<Child> for NodeRef {
+    fn from(c: Child) -> Self {
+        match c.0 {
+            u32::MAX => NodeRef::NULL,
+            v if v % 2 == 1 => NodeRef::leaf(v / 2),
+            v => NodeRef::internal(v / 2),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Split {
+    cut_dim: u32,
+    cut_value: f32,
+    left: Child,
+    right: Child,
+}
+
+/// What is written for one tree.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TreeState {
+    dims: u32,
+    root: Child,
+    splits: Vec<Split>,
+    leaf_slot: Vec<u32>,
+    leaf_mass: Vec<u32>,
+    free_nodes: Vec<u32>,
+    free_leaves: Vec<u32>,
+}
+
+impl From<Tree> for TreeState {
+    fn from(t: Tree) -> Self {
+        TreeState {
+            dims: t.dims as u32,
+            root: t.root.into(),
+            splits: t
+                .nodes
+                .iter()
+                .map(|n| Split { cut_dim: n.cut_dim, cut_value: n.cut_value, left: n.left.into(), right: n.right.into() })
+                .collect(),
+            leaf_slot: t.leaf_slot,
+            leaf_mass: t.leaf_mass,
+            free_nodes: t.free_nodes,
+            free_leaves: t.free_leaves,
+        }
+    }
+}
+
+/// A tree as read, before [`Tree::rebuild_derived`] restores parents, masses and boxes.
+impl From<TreeState> for Tree {
+    fn from(s: TreeState) -> Self {
+        let leaves = s.leaf_slot.len();
+        Tree {
+            dims: s.dims as usize,
+            root: s.root.into(),
+            nodes: s
+                .splits
+                .iter()
+                .map(|x| Node {
+                    cut_value: x.cut_value,
+                    cut_dim: x.cut_dim,
+                    left: x.left.into(),
+                    right: x.right.into(),
+                    parent: NONE,
+                    mass: 0,
+                })
+                .collect(),
+            bounds: Vec::new(),
+            free_nodes: s.free_nodes,
+            leaf_slot: s.leaf_slot,
+            leaf_mass: s.leaf_mass,
+            leaf_parent: vec![NONE; leaves],
+            free_leaves: s.free_leaves,
+        }
+    }
+}
+
+impl Tree {
+    /// Restores parent links, masses and boxes from the stored structure, checking every index
+    /// (hostile input gives an error, never a panic). Run [`Tree::check`] afterwards.
+    pub(crate) fn rebuild_derived(&mut self, store: &PointStore) -> Result<(), String> {
+        let (nodes, leaves, dims) = (self.nodes.len(), self.leaf_slot.len(), self.dims);
+        if self.leaf_mass.len() != leaves || dims != store.dims() {
+            return Err("tree arrays do not match".into());
+        }
+        let size = nodes.checked_mul(2 * dims).ok_or("tree too large")?;
+        self.bounds = vec![0.0; size];
+        if self.root.is_null() {
+            return Ok(());
+        }
+        let valid = |r: NodeRef| !r.is_null() && if r.is_leaf() { r.index() < leaves } else { r.index() < nodes };
+        if !valid(self.root) {
+            return Err("root out of range".into());
+        }
+        let mut seen_nodes = vec![false; nodes];
+        let mut seen_leaves = vec![false; leaves];
+        let mut stack = vec![(self.root, NONE, false)];
+        while let Some((node, parent, children_done)) = stack.pop() {
+            if node.is_leaf() {
+                let l = node.index();
+                if std::mem::replace(&mut seen_leaves[l], true) {
+                    return Err(format!("leaf {l} reached twice"));
+                }
+                if self.leaf_slot[l] as usize >= store.capacity() {
+                    return Err(format!("leaf {l} points outside the point store"));
+                }
+                self.leaf_parent[l] = parent;
+                continue;
+            }
+            let n = node.index();
+            let (left, right) = (self.nodes[n].left, self.nodes[n].right);
+            if !children_done {
+                if std::mem::replace(&mut seen_nodes[n], true) {
+                    return Err(format!("node {n} reached twice"));
+                }
+                if !valid(left) || !valid(right) {
+                    return Err(format!("node {n} has a child out of range"));
+                }
+                self.nodes[n].parent = parent;
+                stack.push((node, parent, true));
+                stack.push((left, n as u32, false));
+                stack.push((right, n as u32, false));
+                continue;
+            }
+            self.nodes[n].mass = self.mass_of(left).saturating_add(self.mass_of(right));
+            for i in 0..dims {
+                let (lmin, lmax) = self.box_of(left, store);
+                let (rmin, rmax) = self.box_of(right, store);
+                let (min, max) = (lmin[i].min(rmin[i]), lmax[i].max(rmax[i]));
+                self.bounds[n * 2 * dims + i] = min;
+                self.bounds[n * 2 * dims + dims + i] = max;
+            }
+        }
+        Ok(())
+    }
+}
