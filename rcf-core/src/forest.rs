@@ -29,7 +29,7 @@ impl SampledTree {
     fn new(config: &ForestConfig, index: usize) -> Self {
         SampledTree {
             sampler: Sampler::new(config.sample_size),
-            tree: Tree::new(config.dimensions()),
+            tree: Tree::new(config.dimensions(), config.bounding_box_cache),
             rng: tree_rng(config.seed, index),
         }
     }

@@ -214,3 +214,22 @@ fn version_1_files_still_load() {
     v1.extend_from_slice(payload);
     assert_eq!(Forest::from_bytes(&v1).unwrap(), forest);
 }
+
+#[test]
+fn without_the_box_cache_results_are_bit_identical_and_memory_is_smaller() {
+    let stream = reference_stream(6000, 3);
+    let build = |cache: bool| {
+        ForestBuilder::new(3).shingle_size(4).num_trees(20).sample_size(64).seed(11).bounding_box_cache(cache).build().unwrap()
+    };
+    let (mut cached, mut lean) = (build(true), build(false));
+    for p in &stream {
+        let (a, b) = (cached.score_update(p).unwrap(), lean.score_update(p).unwrap());
+        assert_eq!(a.to_bits(), b.to_bits());
+    }
+    let probe = [30.0, -4.0, 2.0];
+    assert_eq!(cached.attribution(&probe).unwrap(), lean.attribution(&probe).unwrap());
+    assert!(lean.heap_bytes() * 2 < cached.heap_bytes(), "{} vs {}", lean.heap_bytes(), cached.heap_bytes());
+    lean.check_consistency().unwrap();
+    let restored = Forest::from_bytes(&lean.to_bytes()).unwrap();
+    assert_eq!(restored.score(&probe).unwrap(), lean.score(&probe).unwrap());
+}

@@ -49,7 +49,7 @@ impl Tree {
     /// Subtracts one from the mass of `node` and its ancestors. When `removed` is given, boxes are
     /// recomputed from the children until one no longer changes (then none above it can).
     fn shrink_above(&mut self, mut node: u32, removed: Option<&[f32]>, store: &PointStore) {
-        let mut boxes_may_change = removed.is_some();
+        let mut boxes_may_change = removed.is_some() && self.cache_boxes;
         while node != NONE {
             let n = node as usize;
             self.nodes[n].mass -= 1;

@@ -46,7 +46,9 @@ impl Tree {
             let next = if point[dim] <= self.nodes[n].cut_value { self.nodes[n].left } else { self.nodes[n].right };
             self.impute_from(next, depth + 1, point, missing, store)
         };
-        let p = known_separation(point, missing, self.min_of(n), self.max_of(n));
+        let (mut min, mut max) = (vec![0.0; self.dims], vec![0.0; self.dims]);
+        self.node_box(node, store, &mut min, &mut max);
+        let p = known_separation(point, missing, &min, &max);
         ImputedLeaf { slot: child.slot, score: (1.0 - p) * child.score + p * score_unseen(depth) }
     }
 }

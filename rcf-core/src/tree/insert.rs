@@ -28,26 +28,45 @@ impl Tree {
         // gap/span; conditioned on separating, the cut is uniform over the gap. So draw only the
         // decision per level, and the cut itself once, at the highest separating level. Once the
         // point lies inside a box, no ancestor's cut can separate it, so the walk stops there.
+        let dims = self.dims;
+        let leaf_point = store.get(leaf_slot);
+        // The box of the current level, grown level by level (copied from the cache when there is one).
+        let (mut min, mut max) = (leaf_point.to_vec(), leaf_point.to_vec());
+        let (mut chosen_min, mut chosen_max) = (min.clone(), max.clone());
+        let (mut smin, mut smax) = (vec![0.0; dims], vec![0.0; dims]);
         let mut chosen = leaf;
         let mut child = leaf;
         loop {
-            let (min, max) = self.box_of(child, store);
-            let p = separation_probability(point, min, max);
+            let p = separation_probability(point, &min, &max);
             if p == 0.0 {
                 break;
             }
             if uniform(rng) < p {
                 chosen = child;
+                chosen_min.copy_from_slice(&min);
+                chosen_max.copy_from_slice(&max);
             }
             let parent = self.parent_of(child);
             if parent == NONE {
                 break;
             }
+            let n = parent as usize;
+            if self.cache_boxes {
+                min.copy_from_slice(self.min_of(n));
+                max.copy_from_slice(self.max_of(n));
+            } else {
+                let other = if self.nodes[n].left == child { self.nodes[n].right } else { self.nodes[n].left };
+                self.node_box(other, store, &mut smin, &mut smax);
+                for i in 0..dims {
+                    min[i] = min[i].min(smin[i]);
+                    max[i] = max[i].max(smax[i]);
+                }
+            }
             child = NodeRef::internal(parent);
         }
-        let (min, max) = self.box_of(chosen, store);
         // The leaf level always separates two distinct points (p = 1 there), so a cut exists.
-        let cut = separating_cut(uniform(rng), point, min, max).expect("distinct points always admit a separating cut");
+        let cut = separating_cut(uniform(rng), point, &chosen_min, &chosen_max)
+            .expect("distinct points always admit a separating cut");
         self.splice_above(chosen, cut, slot, store);
         slot
     }
@@ -66,7 +85,7 @@ impl Tree {
 
         let dims = self.dims;
         let start = node * 2 * dims;
-        for i in 0..dims {
+        for i in (0..dims).filter(|_| self.cache_boxes) {
             let (min, max) = {
                 let (cmin, cmax) = self.box_of(child, store);
                 (cmin[i].min(point[i]), cmax[i].max(point[i]))
@@ -102,6 +121,10 @@ impl Tree {
         while node != NONE {
             let n = node as usize;
             self.nodes[n].mass += 1;
+            if !self.cache_boxes {
+                node = self.nodes[n].parent;
+                continue;
+            }
             let start = n * 2 * dims;
             let (mins, maxs) = self.bounds[start..start + 2 * dims].split_at_mut(dims);
             for i in 0..dims {

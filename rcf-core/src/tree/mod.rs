@@ -68,8 +68,9 @@ struct Node {
 pub struct Tree {
     dims: usize,
     root: NodeRef,
-    // Internal nodes, and their boxes as `[min; d] ++ [max; d]` per node.
+    // Internal nodes, and (when `cache_boxes`) their boxes as `[min; d] ++ [max; d]` per node.
     nodes: Vec<Node>,
+    cache_boxes: bool,
     bounds: Vec<f32>,
     free_nodes: Vec<u32>,
     // Leaves.
@@ -80,10 +81,12 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// An empty tree over points of `dims` values.
-    pub fn new(dims: usize) -> Self {
+    /// An empty tree over points of `dims` values. Without `cache_boxes` the tree keeps no boxes
+    /// and computes them from the leaves when needed: about a third of the memory, slower queries.
+    pub fn new(dims: usize, cache_boxes: bool) -> Self {
         Tree {
             dims,
+            cache_boxes,
             root: NodeRef::NULL,
             nodes: Vec::new(),
             bounds: Vec::new(),
@@ -163,6 +166,39 @@ impl Tree {
         }
     }
 
+    /// Writes the box of `node` into `min`/`max`: copied from the cache, or (without a cache) the
+    /// union of the leaf points below it.
+    fn node_box(&self, node: NodeRef, store: &PointStore, min: &mut [f32], max: &mut [f32]) {
+        if node.is_leaf() || self.cache_boxes {
+            let (lo, hi) = self.box_of(node, store);
+            min.copy_from_slice(lo);
+            max.copy_from_slice(hi);
+            return;
+        }
+        min.fill(f32::INFINITY);
+        max.fill(f32::NEG_INFINITY);
+        thread_local! {
+            // Reused across calls: this runs at every level of every uncached walk.
+            static STACK: std::cell::RefCell<Vec<NodeRef>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        STACK.with_borrow_mut(|stack| {
+            stack.clear();
+            stack.push(node);
+            while let Some(at) = stack.pop() {
+                if at.is_leaf() {
+                    let p = store.get(self.leaf_slot[at.index()]);
+                    for i in 0..self.dims {
+                        min[i] = min[i].min(p[i]);
+                        max[i] = max[i].max(p[i]);
+                    }
+                } else if !at.is_null() {
+                    stack.push(self.nodes[at.index()].left);
+                    stack.push(self.nodes[at.index()].right);
+                }
+            }
+        });
+    }
+
     fn new_leaf(&mut self, slot: u32, parent: u32) -> NodeRef {
         if let Some(i) = self.free_leaves.pop() {
             let i = i as usize;
@@ -190,7 +226,9 @@ impl Tree {
                 parent: NONE,
                 mass: 0,
             });
-            self.bounds.resize(self.bounds.len() + 2 * self.dims, 0.0);
+            if self.cache_boxes {
+                self.bounds.resize(self.bounds.len() + 2 * self.dims, 0.0);
+            }
             self.nodes.len() - 1
         };
         self.nodes[i].cut_dim = cut.dim as u32;

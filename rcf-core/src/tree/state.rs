@@ -46,6 +46,7 @@ struct Split {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TreeState {
     dims: u32,
+    cache_boxes: bool,
     root: Child,
     splits: Vec<Split>,
     leaf_slot: Vec<u32>,
@@ -58,6 +59,7 @@ impl From<Tree> for TreeState {
     fn from(t: Tree) -> Self {
         TreeState {
             dims: t.dims as u32,
+            cache_boxes: t.cache_boxes,
             root: t.root.into(),
             splits: t
                 .nodes
@@ -78,6 +80,7 @@ impl From<TreeState> for Tree {
         let leaves = s.leaf_slot.len();
         Tree {
             dims: s.dims as usize,
+            cache_boxes: s.cache_boxes,
             root: s.root.into(),
             nodes: s
                 .splits
@@ -109,7 +112,7 @@ impl Tree {
         if self.leaf_mass.len() != leaves || dims != store.dims() {
             return Err("tree arrays do not match".into());
         }
-        let size = nodes.checked_mul(2 * dims).ok_or("tree too large")?;
+        let size = if self.cache_boxes { nodes.checked_mul(2 * dims).ok_or("tree too large")? } else { 0 };
         self.bounds = vec![0.0; size];
         if self.root.is_null() {
             return Ok(());
@@ -149,6 +152,9 @@ impl Tree {
                 continue;
             }
             self.nodes[n].mass = self.mass_of(left).saturating_add(self.mass_of(right));
+            if !self.cache_boxes {
+                continue;
+            }
             for i in 0..dims {
                 let (lmin, lmax) = self.box_of(left, store);
                 let (rmin, rmax) = self.box_of(right, store);

@@ -25,9 +25,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
-    fn boxes_masses_and_links_stay_exact_and_deleting_all_empties(ops in prop::collection::vec(op(), 1..200), seed in any::<u64>()) {
+    fn boxes_masses_and_links_stay_exact_and_deleting_all_empties(ops in prop::collection::vec(op(), 1..200), seed in any::<u64>(), cached in any::<bool>()) {
         let mut store = PointStore::new(2, 0);
-        let mut tree = Tree::new(2);
+        let mut tree = Tree::new(2, cached);
         let mut rng = TreeRng::seed_from_u64(seed);
         let mut held: Vec<u32> = Vec::new();
         for op in ops {

@@ -64,7 +64,7 @@ pub fn descend_group(trees: &[&Tree], point: &[f32]) -> [(NodeRef, usize); GROUP
             let tree = trees[k];
             let split = &tree.nodes[node.index()];
             // The walk back up will read the boxes of the deepest nodes of this path.
-            if depth >= 2 {
+            if depth >= 2 && tree.cache_boxes {
                 prefetch(tree.bounds_of(node.index()));
             }
             let next = if point[split.cut_dim as usize] <= split.cut_value { split.left } else { split.right };
@@ -93,6 +93,9 @@ impl Tree {
         }
         let l = leaf.index();
         visitor.accept_leaf(point, store.get(self.leaf_slot[l]), self.leaf_mass[l], depth);
+        if !self.cache_boxes {
+            return self.visit_from_uncached(leaf, depth, point, store, visitor);
+        }
         let mut child = leaf;
         let mut node = self.leaf_parent[l];
         while node != NONE && !visitor.is_done() {
@@ -105,6 +108,30 @@ impl Tree {
                 (&[][..], &[][..])
             };
             visitor.accept_node(point, self.min_of(n), self.max_of(n), sibling, self.nodes[n].mass, depth);
+            child = NodeRef::internal(node);
+            node = self.nodes[n].parent;
+        }
+    }
+
+    /// The walk without cached boxes: each ancestor's box is the running box grown by the box of
+    /// the sibling subtree, computed from its leaves.
+    fn visit_from_uncached<V: Visitor>(&self, leaf: NodeRef, mut depth: usize, point: &[f32], store: &PointStore, visitor: &mut V) {
+        let dims = self.dims;
+        let leaf_point = store.get(self.leaf_slot[leaf.index()]);
+        let (mut min, mut max) = (leaf_point.to_vec(), leaf_point.to_vec());
+        let (mut smin, mut smax) = (vec![0.0; dims], vec![0.0; dims]);
+        let mut child = leaf;
+        let mut node = self.leaf_parent[leaf.index()];
+        while node != NONE && !visitor.is_done() {
+            depth -= 1;
+            let n = node as usize;
+            let other = if self.nodes[n].left == child { self.nodes[n].right } else { self.nodes[n].left };
+            self.node_box(other, store, &mut smin, &mut smax);
+            for i in 0..dims {
+                min[i] = min[i].min(smin[i]);
+                max[i] = max[i].max(smax[i]);
+            }
+            visitor.accept_node(point, &min, &max, (&smin, &smax), self.nodes[n].mass, depth);
             child = NodeRef::internal(node);
             node = self.nodes[n].parent;
         }

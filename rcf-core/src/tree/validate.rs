@@ -10,7 +10,7 @@ impl Tree {
         let dims = self.dims;
         let nodes = self.nodes.len();
         let leaves = self.leaf_slot.len();
-        if self.bounds.len() != nodes * 2 * dims {
+        if self.bounds.len() != if self.cache_boxes { nodes * 2 * dims } else { 0 } {
             return Err("internal node arrays differ in length".into());
         }
         if self.leaf_mass.len() != leaves || self.leaf_parent.len() != leaves {
@@ -65,13 +65,14 @@ impl Tree {
             if mass != self.nodes[n].mass as u64 {
                 return Err(format!("node {n}: mass {} is not the sum of its children's ({mass})", self.nodes[n].mass));
             }
-            let (lmin, lmax) = self.box_of(left, store);
-            let (rmin, rmax) = self.box_of(right, store);
+            let (mut lmin, mut lmax, mut rmin, mut rmax) = (vec![0.0; dims], vec![0.0; dims], vec![0.0; dims], vec![0.0; dims]);
+            self.node_box(left, store, &mut lmin, &mut lmax);
+            self.node_box(right, store, &mut rmin, &mut rmax);
             let (dim, value) = (self.nodes[n].cut_dim as usize, self.nodes[n].cut_value);
             if !(lmax[dim] <= value && value < rmin[dim]) {
                 return Err(format!("node {n}: cut {value} on dimension {dim} does not separate its children"));
             }
-            for i in 0..dims {
+            for i in (0..dims).filter(|_| self.cache_boxes) {
                 if self.min_of(n)[i] != lmin[i].min(rmin[i]) || self.max_of(n)[i] != lmax[i].max(rmax[i]) {
                     return Err(format!("node {n}: box is not the union of its children's boxes"));
                 }
