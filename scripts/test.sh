@@ -23,3 +23,6 @@ bash rcf-serve/tests/run_sdk_tests.sh
 
 step "Container image: podman build, train and serve containers, hadolint"
 bash rcf-serve/scripts/image_test.sh
+
+step "Detection-quality harness: NAB scorer, metrics, smoke run on generated data"
+bash benches/eval/run_tests.sh
