@@ -89,15 +89,16 @@ impl Thresholder {
         blended.max(self.config.lower_threshold)
     }
 
-    /// The grade in [0, 1] of `score`: 0 below the threshold, rising linearly to 1 one margin
-    /// above it (never 0 for a score above the threshold).
+    /// The grade in [0, 1) of `score`: 0 at or below the threshold, then `1 − exp(−excess/margin)`,
+    /// so it keeps ranking scores far above the threshold instead of saturating (0.63 one margin
+    /// above; never 0 for a score above the threshold).
     pub fn grade(&self, score: f64) -> f64 {
         let threshold = self.threshold();
         if score.partial_cmp(&threshold) != Some(std::cmp::Ordering::Greater) {
             return 0.0;
         }
         let span = self.margin().max(0.1 * threshold);
-        ((score - threshold) / span).clamp(0.05, 1.0)
+        (1.0 - (-(score - threshold) / span).exp()).max(1e-6)
     }
 
     /// Learns from a score.
