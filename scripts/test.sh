@@ -18,6 +18,9 @@ bash infra/tests/run.sh
 step "Python package: wheel build, scikit-learn checks, round trips"
 bash rcf-py/scripts/test.sh -q
 
+step "CLI against a real S3-compatible server (SeaweedFS on 127.0.0.1, signatures checked)"
+bash rcf-serve/tests/run_s3_tests.sh
+
 step "SageMaker container: the real SageMaker Python SDK as the client"
 bash rcf-serve/tests/run_sdk_tests.sh
 

@@ -1,8 +1,10 @@
 //! `rcf`: one binary for SageMaker training (`rcf train` with no flags), SageMaker hosting
-//! (`rcf serve`), and offline use (`rcf train --input …`, `rcf score`, `rcf inspect`).
+//! (`rcf serve`), and offline use (`rcf train --input …`, `rcf score`, `rcf inspect`, `rcf detect`).
 
 mod cli;
 mod sagemaker;
+mod storage;
+mod training;
 mod wire;
 
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +26,11 @@ enum Command {
     Score(cli::score::ScoreArgs),
     /// Print a model's configuration, sizes and training statistics as JSON.
     Inspect(cli::inspect::InspectArgs),
+    /// Run the thresholded streaming detector over a time series (grades, thresholds, expected values).
+    Detect(cli::detect::DetectArgs),
+    /// Write the example dataset (hourly egress bytes per VPC with injected exfiltration bursts).
+    #[command(hide = true)]
+    GenExample(cli::gen_example::GenExampleArgs),
 }
 
 /// Arguments of `rcf train`; with no `--input` the SageMaker contract applies and flags are unused.
@@ -56,11 +63,16 @@ fn main() {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Train(args) if args.offline.input.is_none() && args.offline.output.is_some() => Err(anyhow::anyhow!(
+            "rcf train --output needs --input (a path, s3://bucket/key or -); without both, rcf train follows SageMaker's training contract"
+        )),
         Command::Train(args) if args.offline.input.is_none() => sagemaker::train::run(),
         Command::Train(args) => cli::train::run(args.offline),
         Command::Serve(args) => sagemaker::serve::run(args),
         Command::Score(args) => cli::score::run(args),
         Command::Inspect(args) => cli::inspect::run(args),
+        Command::Detect(args) => cli::detect::run(args),
+        Command::GenExample(args) => cli::gen_example::run(args),
     };
     if let Err(error) = result {
         eprintln!("rcf: error: {error:#}");

@@ -183,7 +183,7 @@ fn attribution_is_opt_in_and_leaves_default_bytes_unchanged() {
         let low: Vec<f64> = entry["attribution"]["low"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
         assert_eq!((high.len(), low.len()), (3, 3));
         let total: f64 = high.iter().chain(&low).sum();
-        assert!((total - plain_scores[i]).abs() < 1e-9 * plain_scores[i].max(1.0), "attribution sums to the score");
+        assert!((total - plain_scores[i]).abs() < 1e-6 * plain_scores[i].max(1.0), "attribution sums to the score");
     }
 
     // Per-instance configuration in JSON: only that instance gets attribution.

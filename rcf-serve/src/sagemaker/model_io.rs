@@ -1,35 +1,13 @@
-//! Reading and atomically writing the model directory (`model.rcf` + `manifest.json`).
+//! Reading and atomically writing models: SageMaker's model directory (`model.rcf` +
+//! `manifest.json`), and a single `model.tar.gz` or `model.rcf` from a path or an S3 object.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
 use rcf_core::artifact::{read_any, Manifest, MANIFEST_FILE, MODEL_FILE};
 use rcf_core::Forest;
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename,
-/// then fsync of the directory. A crash leaves either the old file or the new one, never half.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> anyhow::Result<()> {
-        let mut file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        file.write_all(bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        file.sync_all().with_context(|| format!("syncing {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
+use crate::storage::local::write_atomic;
 
 /// Writes `model.rcf` then `manifest.json` into `dir` — the same two files, with the same
 /// contents, as `rcf_core::artifact::pack` puts into model.tar.gz. The manifest's format version
@@ -59,32 +37,7 @@ pub struct LoadedModel {
 pub fn load_model_dir(dir: &Path) -> anyhow::Result<LoadedModel> {
     let model_path = dir.join(MODEL_FILE);
     if model_path.is_file() {
-        let bytes = std::fs::read(&model_path).with_context(|| format!("reading {}", model_path.display()))?;
-        let manifest_path = dir.join(MANIFEST_FILE);
-        let manifest = if manifest_path.is_file() {
-            let text = std::fs::read(&manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?;
-            let manifest: Manifest = serde_json::from_slice(&text)
-                .with_context(|| format!("{} is not a valid manifest", manifest_path.display()))?;
-            let actual = format!("{:08x}", crc32fast::hash(&bytes));
-            if manifest.model_checksum != actual {
-                bail!(
-                    "{} has checksum {actual} but {} records {}; the model directory is inconsistent",
-                    model_path.display(),
-                    manifest_path.display(),
-                    manifest.model_checksum
-                );
-            }
-            Some(manifest)
-        } else {
-            None
-        };
-        let forest = Forest::from_bytes(&bytes).with_context(|| format!("loading {}", model_path.display()))?;
-        if let Some(m) = &manifest {
-            if m.feature_dim != forest.config().input_dims {
-                bail!("manifest feature_dim {} differs from the model's {}", m.feature_dim, forest.config().input_dims);
-            }
-        }
-        return Ok(LoadedModel { forest, manifest, source: model_path.display().to_string() });
+        return load_model_file(&model_path);
     }
     let archive = dir.join("model.tar.gz");
     if archive.is_file() {
@@ -93,4 +46,84 @@ pub fn load_model_dir(dir: &Path) -> anyhow::Result<LoadedModel> {
         return Ok(LoadedModel { forest, manifest, source: archive.display().to_string() });
     }
     bail!("no model in {}: expected {MODEL_FILE} (with {MANIFEST_FILE}) or model.tar.gz", dir.display())
+}
+
+/// Loads a bare `model.rcf` file, checked against a `manifest.json` beside it when there is one.
+pub fn load_model_file(model_path: &Path) -> anyhow::Result<LoadedModel> {
+    let bytes = std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
+    let manifest_path = model_path.with_file_name(MANIFEST_FILE);
+    let manifest = if manifest_path.is_file() {
+        let text = std::fs::read(&manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?;
+        let manifest: Manifest = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not a valid manifest", manifest_path.display()))?;
+        let actual = format!("{:08x}", crc32fast::hash(&bytes));
+        if manifest.model_checksum != actual {
+            bail!(
+                "{} has checksum {actual} but {} records {}; the model directory is inconsistent",
+                model_path.display(),
+                manifest_path.display(),
+                manifest.model_checksum
+            );
+        }
+        Some(manifest)
+    } else {
+        None
+    };
+    let forest = Forest::from_bytes(&bytes).with_context(|| format!("loading {}", model_path.display()))?;
+    if let Some(m) = &manifest {
+        if m.feature_dim != forest.config().input_dims {
+            bail!("manifest feature_dim {} differs from the model's {}", m.feature_dim, forest.config().input_dims);
+        }
+    }
+    Ok(LoadedModel { forest, manifest, source: model_path.display().to_string() })
+}
+
+/// A model as the offline CLI reads it, with what `rcf inspect` reports about the file.
+pub struct ModelSource {
+    /// The model.
+    pub model: LoadedModel,
+    /// Size of the file or object read (the archive for model.tar.gz).
+    pub file_bytes: u64,
+    /// `model.tar.gz`, `model.rcf` or `model directory`.
+    pub kind: &'static str,
+    /// Format version of the model file, from its header or the manifest.
+    pub format_version: Option<u32>,
+}
+
+/// Loads a model from a local path (model.tar.gz, model.rcf, or a model directory), an
+/// `s3://` object, or `-` (stdin).
+pub fn load_model(location: &crate::storage::Location) -> anyhow::Result<ModelSource> {
+    use crate::storage::Location;
+    if let Location::Local(path) = location {
+        if path.is_dir() {
+            let model = load_model_dir(path)?;
+            let file = Path::new(&model.source);
+            let file_bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+            let version = std::fs::read(file).ok().and_then(|b| header_version(&b));
+            let version = version.or(model.manifest.as_ref().map(|m| m.model_format_version));
+            return Ok(ModelSource { model, file_bytes, kind: "model directory", format_version: version });
+        }
+        if path.file_name().is_some_and(|n| n == MODEL_FILE) || path.extension().is_some_and(|e| e == "rcf") {
+            let model = load_model_file(path)?;
+            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            return Ok(ModelSource { model, file_bytes: bytes.len() as u64, kind: "model.rcf", format_version: header_version(&bytes) });
+        }
+    }
+    let bytes = crate::storage::read_all(location, rcf_core::artifact::MAX_MODEL_BYTES + (64 << 20))?;
+    let (forest, manifest) = read_any(&bytes).map_err(|e| {
+        anyhow::anyhow!("{location}: not a model ({e}); expected model.tar.gz (as written by rcf train or SageMaker) or model.rcf")
+    })?;
+    let archive = bytes.starts_with(&[0x1f, 0x8b]);
+    let format_version = if archive { manifest.as_ref().map(|m| m.model_format_version) } else { header_version(&bytes) };
+    Ok(ModelSource {
+        model: LoadedModel { forest, manifest, source: location.to_string() },
+        file_bytes: bytes.len() as u64,
+        kind: if archive { "model.tar.gz" } else { "model.rcf" },
+        format_version,
+    })
+}
+
+/// The format version in a model file's header (magic `RCFMODEL`, then a little-endian u32).
+fn header_version(bytes: &[u8]) -> Option<u32> {
+    (bytes.len() >= 12 && &bytes[..8] == b"RCFMODEL").then(|| u32::from_le_bytes(bytes[8..12].try_into().unwrap()))
 }

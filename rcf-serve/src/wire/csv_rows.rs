@@ -82,7 +82,8 @@ pub fn read_csv<R: Read>(
     Ok(rows)
 }
 
-fn parse_number(field: &[u8]) -> Result<f64, String> {
+/// Parses one CSV field as a number; the error is the field text as shown in messages (≤ 40 chars).
+pub fn parse_number(field: &[u8]) -> Result<f64, String> {
     let text = std::str::from_utf8(field).map_err(|_| String::from_utf8_lossy(field).into_owned())?;
     let trimmed = text.trim();
     trimmed.parse::<f64>().map_err(|_| {

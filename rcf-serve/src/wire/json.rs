@@ -45,12 +45,19 @@ struct Tensor {
 
 /// Appends one instance (object or bare list) to `sink`; errors are plain reasons.
 pub(crate) fn decode_instance(text: &str, sink: &mut RowSink, dim: usize) -> Result<(), String> {
+    let attribution = instance_into(text, sink.values(), dim)?;
+    sink.finish_row(attribution);
+    Ok(())
+}
+
+/// Appends the `dim` features of one instance (object or bare list) to `out`; returns whether the
+/// instance's own `configuration` asked for attribution. Errors are plain reasons.
+pub(crate) fn instance_into(text: &str, out: &mut Vec<f32>, dim: usize) -> Result<bool, String> {
     let text = text.trim_start();
     if text.starts_with('[') {
         let row: Vec<f64> = serde_json::from_str(text).map_err(|e| format!("expected a list of numbers ({e})"))?;
-        dense_into(sink.values(), dim, row.into_iter())?;
-        sink.finish_row(false);
-        return Ok(());
+        dense_into(out, dim, row.into_iter())?;
+        return Ok(false);
     }
     if !text.starts_with('{') {
         return Err(format!(
@@ -61,7 +68,7 @@ pub(crate) fn decode_instance(text: &str, sink: &mut RowSink, dim: usize) -> Res
     let instance: Instance = serde_json::from_str(text).map_err(|e| format!("invalid instance ({e})"))?;
     let attribution = parse_configuration(&instance.configuration)?;
     match (instance.features, instance.data) {
-        (Some(values), None) => dense_into(sink.values(), dim, values.into_iter())?,
+        (Some(values), None) => dense_into(out, dim, values.into_iter())?,
         (None, Some(Data { features: Some(t) })) => {
             if t.keys.is_empty() && t.shape.len() <= 1 {
                 if let Some(&n) = t.shape.first() {
@@ -69,9 +76,9 @@ pub(crate) fn decode_instance(text: &str, sink: &mut RowSink, dim: usize) -> Res
                         return Err(format!("data.features has shape {:?} but {} values", t.shape, t.values.len()));
                     }
                 }
-                dense_into(sink.values(), dim, t.values.into_iter())?
+                dense_into(out, dim, t.values.into_iter())?
             } else {
-                sparse_into(sink.values(), dim, &t.keys, &t.shape, t.values.into_iter())?
+                sparse_into(out, dim, &t.keys, &t.shape, t.values.into_iter())?
             }
         }
         (None, Some(Data { features: None })) => return Err("\"data\" has no \"features\" object".into()),
@@ -80,8 +87,27 @@ pub(crate) fn decode_instance(text: &str, sink: &mut RowSink, dim: usize) -> Res
             return Err("has neither \"features\" nor \"data\"; expected {\"features\": [..]} or {\"data\": {\"features\": {\"values\": [..]}}}".into())
         }
     }
-    sink.finish_row(attribution);
-    Ok(())
+    Ok(attribution)
+}
+
+/// The number of features of one instance, in any of the shapes [`instance_into`] reads (for
+/// learning `feature_dim` from the first record of a file).
+pub(crate) fn instance_width(text: &str) -> Option<usize> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    match &value {
+        serde_json::Value::Array(a) => Some(a.len()),
+        serde_json::Value::Object(o) => {
+            if let Some(serde_json::Value::Array(f)) = o.get("features") {
+                return Some(f.len());
+            }
+            let tensor = o.get("data")?.get("features")?;
+            match tensor.get("shape").and_then(|s| s.get(0)).and_then(|n| n.as_u64()) {
+                Some(n) => Some(n as usize),
+                None => tensor.get("values")?.as_array().map(Vec::len),
+            }
+        }
+        _ => None,
+    }
 }
 
 impl Decoder for JsonDecoder {

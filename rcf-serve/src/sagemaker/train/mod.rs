@@ -6,31 +6,25 @@ pub mod channels;
 pub mod hyperparameters;
 pub mod metrics;
 
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context};
-use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
 use rcf_core::artifact::{Manifest, TrainingStats};
 use rcf_core::{Forest, ForestBuilder};
+
+use crate::storage::local::write_atomic;
+use crate::training::{fit_streaming, CHUNK_ROWS};
 use serde::Deserialize;
 
-use super::model_io::{write_atomic, write_model_dir};
+use super::model_io::write_model_dir;
 use super::paths::SageMakerPaths;
 use channels::{parse_input_config, Channel};
 use hyperparameters::{EvalMetric, Hyperparameters};
 
 /// Seed of every model trained here: the same data and hyperparameters give the same model.
 pub const SEED: u64 = 0x5EED_0FC0_FFEE;
-/// Rows handed from the reading thread to the sampler at a time.
-const CHUNK_ROWS: usize = 4096;
-/// Values kept to estimate the training score statistics (a uniform sample of the rows).
-const STATS_VALUES: usize = 4 << 20;
-const STATS_MAX_ROWS: usize = 100_000;
 /// Most test records kept for the metrics (a score and a label each).
 const MAX_TEST_RECORDS: usize = 50_000_000;
 
@@ -130,7 +124,10 @@ fn train(paths: &SageMakerPaths, stop: &AtomicBool) -> anyhow::Result<()> {
         .seed(SEED)
         .config()
         .map_err(|e| anyhow!("invalid forest configuration: {e}"))?;
-    let (mut forest, records, stats_sample) = fit_streaming(config, &train_channel, hp.feature_dim, stop)?;
+    let channel = &train_channel;
+    let fitted = fit_streaming(config, SEED, |emit| channel.read_rows(hp.feature_dim, false, stop, |row, _| emit(row)))?;
+    let mut forest = fitted.forest;
+    let records = fitted.records;
     if records == 0 {
         bail!("channel train has no records ({} file(s) read)", train_channel.sources.len());
     }
@@ -138,7 +135,7 @@ fn train(paths: &SageMakerPaths, stop: &AtomicBool) -> anyhow::Result<()> {
     println!("#throughput_metric: host={host}, train throughput={:.3} records/second", records as f64 / elapsed.max(1e-9));
     tracing::info!(records, "forest built; {} points stored, {} bytes", forest.stored_points(), forest.heap_bytes());
 
-    let scores = forest.score_batch(&stats_sample).map_err(|e| anyhow!("scoring the training sample: {e}"))?;
+    let scores = forest.score_batch(&fitted.stats_runs[0]).map_err(|e| anyhow!("scoring the training sample: {e}"))?;
     let (score_mean, score_std) = metrics::mean_std(&scores);
     forest.metadata_mut().insert("trained_by".into(), format!("rcf-serve {}", env!("CARGO_PKG_VERSION")));
 
@@ -180,101 +177,6 @@ fn check_memory(hp: &Hyperparameters) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A row of a chunk handed over by the reading thread.
-struct RowRef {
-    chunk: Rc<Vec<f32>>,
-    start: usize,
-    end: usize,
-}
-
-impl AsRef<[f32]> for RowRef {
-    fn as_ref(&self) -> &[f32] {
-        &self.chunk[self.start..self.end]
-    }
-}
-
-/// Pulls chunks from the reader thread, yields rows to `Forest::fit`, and keeps a uniform sample
-/// of rows for the training score statistics.
-struct Rows {
-    rx: Receiver<Vec<f32>>,
-    dim: usize,
-    chunk: Rc<Vec<f32>>,
-    at: usize,
-    seen: u64,
-    stats: Vec<f32>,
-    stats_rows: usize,
-    rng: Xoshiro256PlusPlus,
-}
-
-impl Iterator for Rows {
-    type Item = RowRef;
-
-    fn next(&mut self) -> Option<RowRef> {
-        if self.at >= self.chunk.len() {
-            self.chunk = Rc::new(self.rx.recv().ok()?);
-            self.at = 0;
-        }
-        let (start, end) = (self.at, self.at + self.dim);
-        self.at = end;
-        let row = &self.chunk[start..end];
-        self.seen += 1;
-        if (self.stats.len() / self.dim) < self.stats_rows {
-            self.stats.extend_from_slice(row);
-        } else {
-            let j = self.rng.random_range(0..self.seen);
-            if (j as usize) < self.stats_rows {
-                let at = j as usize * self.dim;
-                self.stats[at..at + self.dim].copy_from_slice(row);
-            }
-        }
-        Some(RowRef { chunk: Rc::clone(&self.chunk), start, end })
-    }
-}
-
-/// Reads the train channel on one thread while the forest samples on this one.
-fn fit_streaming(
-    config: rcf_core::ForestConfig,
-    channel: &Channel,
-    dim: usize,
-    stop: &AtomicBool,
-) -> anyhow::Result<(Forest, u64, Vec<f32>)> {
-    let (tx, rx) = sync_channel::<Vec<f32>>(4);
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let mut chunk = Vec::with_capacity(CHUNK_ROWS * dim);
-            let rows = channel.read_rows(dim, false, stop, |row, _| {
-                chunk.extend_from_slice(row);
-                if chunk.len() >= CHUNK_ROWS * dim {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS * dim));
-                    tx.send(full).map_err(|_| "the sampler stopped".to_string())?;
-                }
-                Ok(())
-            })?;
-            if !chunk.is_empty() {
-                tx.send(chunk).map_err(|_| "the sampler stopped".to_string())?;
-            }
-            Ok::<u64, String>(rows)
-        });
-        let mut rows = Rows {
-            rx,
-            dim,
-            chunk: Rc::new(Vec::new()),
-            at: 0,
-            seen: 0,
-            stats: Vec::new(),
-            stats_rows: (STATS_VALUES / dim).clamp(1, STATS_MAX_ROWS),
-            rng: Xoshiro256PlusPlus::seed_from_u64(SEED ^ 0x57A7),
-        };
-        let fitted = Forest::fit(config, &mut rows);
-        let Rows { stats, rx, .. } = rows;
-        drop(rx);
-        let read = reader.join().map_err(|_| anyhow!("the data reader thread panicked"))?;
-        let records = read.map_err(|e| anyhow!(e))?;
-        let forest = fitted.map_err(|e| anyhow!("training data: {e}"))?;
-        Ok((forest, records, stats))
-    })
 }
 
 fn evaluate_test(forest: &Forest, test: &Channel, hp: &Hyperparameters, host: &str, stop: &AtomicBool) -> anyhow::Result<()> {
