@@ -3,5 +3,6 @@
 //! both implementations so every harness drives them through identical code.
 
 pub mod cpu;
+pub mod criterion_cpu;
 pub mod models;
 pub mod stream;

@@ -23,6 +23,10 @@ log "installing pinned build and test tools"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements-test.txt"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target/py}"
+# The cross-tool tests move models between Python and the `rcf` binary (CLI and server).
+log "building the rcf binary for the cross-tool tests"
+cargo build --quiet --manifest-path "$repo/Cargo.toml" -p rcf-serve --bin rcf
+export RCF_BIN="$CARGO_TARGET_DIR/debug/rcf"
 wheels="$(mktemp -d)"
 trap 'rm -rf "$wheels"' EXIT
 log "building the wheel (maturin build --release)"

@@ -229,9 +229,11 @@ impl PyForest {
         let data = rows(&x, self.input_dims()?)?;
         let scores = py.detach(|| {
             guarded(|| {
-                pool::install(threads, || {
-                    self.read()?.score_batch(data).map_err(Error::from)
-                })?
+                // Take the lock on this thread, never inside the pool: a pool worker that blocks on
+                // the lock while work-stealing another caller's job can deadlock with a writer.
+                let forest = self.read()?;
+                let forest: &Forest = &forest;
+                pool::install(threads, || forest.score_batch(data).map_err(Error::from))?
             })
         })?;
         Ok(PyArray1::from_vec(py, scores))
