@@ -42,7 +42,7 @@ pub fn separation_probability(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
         for k in 0..LANES {
             let i = start + k;
             let (p, lo, hi) = (point[i], min[i], max[i]);
-            gap[k] += (lo - p).max(0.0) + (p - hi).max(0.0);
+            gap[k] += positive(lo - p) + positive(p - hi);
             span[k] += hi - lo;
         }
     }
@@ -60,6 +60,17 @@ pub fn separation_probability(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
         (gap / total) as f64
     } else {
         separation_probability_f64(point, min, max)
+    }
+}
+
+/// `x` if positive, else 0. Written as a comparison rather than `f32::max`, whose NaN rules keep the
+/// compiler from using packed max instructions.
+#[inline(always)]
+fn positive(x: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        0.0
     }
 }
 
