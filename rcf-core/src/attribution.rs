@@ -44,6 +44,12 @@ impl AttributionVisitor {
         }
     }
 
+    /// Adds `factor` × the current separation shares to the attribution.
+    fn add_probability_scaled(&mut self, factor: f64) {
+        let (attribution, probability) = (&mut self.attribution, &self.probability);
+        attribution.add_scaled(probability, factor);
+    }
+
     /// Sets `probability` to the per-direction separation shares of `point` against the box;
     /// returns their total.
     fn assign_probability(&mut self, point: &[f32], min: &[f32], max: &[f32]) -> f64 {
@@ -73,8 +79,7 @@ impl Visitor for AttributionVisitor {
         } else {
             self.score = score_unseen(depth);
             self.assign_probability(point, leaf_point, leaf_point);
-            let score = self.score;
-            self.attribution.add_scaled(&self.probability.clone(), score);
+            self.add_probability_scaled(self.score);
         }
     }
 
@@ -101,9 +106,7 @@ impl Visitor for AttributionVisitor {
             self.score = (1.0 - prob) * self.score + prob * unseen;
         }
         self.attribution.scale(1.0 - prob);
-        let probability = std::mem::replace(&mut self.probability, DiVector::zeros(0));
-        self.attribution.add_scaled(&probability, unseen);
-        self.probability = probability;
+        self.add_probability_scaled(unseen);
     }
 
     fn is_done(&self) -> bool {

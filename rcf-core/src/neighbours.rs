@@ -25,9 +25,9 @@ impl Forest {
         let mut point = Vec::with_capacity(self.config.dimensions());
         self.shingle.point_with(input, &mut point);
         let mut votes: Vec<(u32, usize)> = Vec::new();
+        let nothing_missing = vec![false; point.len()];
         for t in &self.trees {
-            let none = vec![false; point.len()];
-            if let Some(leaf) = t.tree.impute_leaf(&point, &none, &self.store) {
+            if let Some(leaf) = t.tree.impute_leaf(&point, &nothing_missing, &self.store) {
                 match votes.iter_mut().find(|(slot, _)| *slot == leaf.slot) {
                     Some(entry) => entry.1 += 1,
                     None => votes.push((leaf.slot, 1)),
