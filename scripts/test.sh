@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RCF_VENV_DIR="${RCF_VENV_DIR:-$PWD/.venvs}"
+# One target directory for every suite, so each crate is compiled once per profile.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 command -v cargo >/dev/null || { echo "cargo not found: install Rust first" >&2; exit 1; }
 
 step() { printf '\n=== %s ===\n' "$*"; }
@@ -10,7 +12,6 @@ step() { printf '\n=== %s ===\n' "$*"; }
 step "Rust: unit, property, conformance and integration tests"
 cargo test --workspace --exclude rcf-py --all-targets
 cargo test --workspace --exclude rcf-py --doc
-
 
 step "Terraform: fmt, config loading, checkov, structure tests"
 bash infra/tests/run.sh
