@@ -126,17 +126,17 @@ fn train(paths: &SageMakerPaths, stop: &AtomicBool) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("invalid forest configuration: {e}"))?;
     let channel = &train_channel;
     let fitted = fit_streaming(config, SEED, |emit| channel.read_rows(hp.feature_dim, false, stop, |row, _| emit(row)))?;
-    let mut forest = fitted.forest;
     let records = fitted.records;
     if records == 0 {
         bail!("channel train has no records ({} file(s) read)", train_channel.sources.len());
     }
     let elapsed = started.elapsed().as_secs_f64();
     println!("#throughput_metric: host={host}, train throughput={:.3} records/second", records as f64 / elapsed.max(1e-9));
+    // The same statistics as `rcf train --input` and the Python package compute.
+    let stats = TrainingStats::from_scores(records, &fitted.training_scores()?);
+    let mut forest = fitted.forest;
     tracing::info!(records, "forest built; {} points stored, {} bytes", forest.stored_points(), forest.heap_bytes());
 
-    let scores = forest.score_batch(&fitted.stats_runs[0]).map_err(|e| anyhow!("scoring the training sample: {e}"))?;
-    let (score_mean, score_std) = metrics::mean_std(&scores);
     forest.metadata_mut().insert("trained_by".into(), format!("rcf-serve {}", env!("CARGO_PKG_VERSION")));
 
     if let Some(test) = &test_channel {
@@ -150,7 +150,7 @@ fn train(paths: &SageMakerPaths, stop: &AtomicBool) -> anyhow::Result<()> {
 
     let mut details = Manifest::describe(&forest, &[], &format!("rcf-serve {}", env!("CARGO_PKG_VERSION")));
     details.hyperparameters = hp.raw.clone();
-    details.training = Some(TrainingStats { records, score_mean, score_std });
+    details.training = Some(stats);
     write_model_dir(&paths.model(), &forest, &details)?;
     tracing::info!("model written to {}", paths.model().display());
     Ok(())
