@@ -67,6 +67,19 @@ data "aws_iam_policy_document" "common" {
     actions   = local.ecr_pull_actions
     resources = [var.ecr_repository_arn]
   }
+
+  # Every job and endpoint encrypts its volumes with the artifacts key.
+  statement {
+    sid       = "EncryptVolumesWithArtifactsKey"
+    actions   = ["kms:CreateGrant"]
+    resources = [var.artifacts_kms_key_arn]
+
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
 }
 
 ################################################################################
@@ -110,18 +123,6 @@ data "aws_iam_policy_document" "training" {
     sid       = "UseArtifactsKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.artifacts_kms_key_arn]
-  }
-
-  statement {
-    sid       = "EncryptVolumesWithArtifactsKey"
-    actions   = ["kms:CreateGrant"]
-    resources = [var.artifacts_kms_key_arn]
-
-    condition {
-      test     = "Bool"
-      variable = "kms:GrantIsForAWSResource"
-      values   = ["true"]
-    }
   }
 }
 
@@ -186,18 +187,6 @@ data "aws_iam_policy_document" "hosting" {
     actions   = var.data_capture_prefix == null ? ["kms:Decrypt"] : ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.artifacts_kms_key_arn]
   }
-
-  statement {
-    sid       = "EncryptVolumesWithArtifactsKey"
-    actions   = ["kms:CreateGrant"]
-    resources = [var.artifacts_kms_key_arn]
-
-    condition {
-      test     = "Bool"
-      variable = "kms:GrantIsForAWSResource"
-      values   = ["true"]
-    }
-  }
 }
 
 resource "aws_iam_role" "hosting" {
@@ -261,18 +250,6 @@ data "aws_iam_policy_document" "batch_transform" {
     sid       = "UseArtifactsKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.artifacts_kms_key_arn]
-  }
-
-  statement {
-    sid       = "EncryptVolumesWithArtifactsKey"
-    actions   = ["kms:CreateGrant"]
-    resources = [var.artifacts_kms_key_arn]
-
-    condition {
-      test     = "Bool"
-      variable = "kms:GrantIsForAWSResource"
-      values   = ["true"]
-    }
   }
 }
 
