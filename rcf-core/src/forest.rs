@@ -15,7 +15,7 @@ use crate::rng::{tree_rng, uniform, TreeRng};
 use crate::sampler::{Admission, SampledPoint, Sampler};
 use crate::score::ScoreVisitor;
 use crate::shingle::Shingle;
-use crate::tree::{descend_group, Tree, GROUP};
+use crate::tree::{descend_group, NodeRef, Tree, GROUP};
 
 /// A sampler and the tree built on its sample, with the random stream both draw from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,28 +236,38 @@ impl Forest {
 
     pub(crate) fn score_point(&self, point: &[f32]) -> f64 {
         let mut total = 0.0;
+        self.for_each_leaf(point, |tree, leaf, depth| {
+            let mut visitor = ScoreVisitor::new(tree.mass());
+            tree.visit_from(leaf, depth, point, &self.store, &mut visitor);
+            total += visitor.result();
+        });
+        total / self.trees.len() as f64
+    }
+
+    /// Calls `visit` with each tree, in order, and the leaf (and its depth) that `point` falls
+    /// into, descending [`GROUP`] trees at a time (see [`descend_group`]).
+    #[inline]
+    fn for_each_leaf(&self, point: &[f32], mut visit: impl FnMut(&Tree, NodeRef, usize)) {
         let mut group: Vec<&Tree> = Vec::with_capacity(GROUP);
         for chunk in self.trees.chunks(GROUP) {
             group.clear();
             group.extend(chunk.iter().map(|t| &t.tree));
             let leaves = descend_group(&group, point);
             for (tree, &(leaf, depth)) in group.iter().zip(&leaves) {
-                let mut visitor = ScoreVisitor::new(tree.mass());
-                tree.visit_from(leaf, depth, point, &self.store, &mut visitor);
-                total += visitor.result();
+                visit(tree, leaf, depth);
             }
         }
-        total / self.trees.len() as f64
     }
 
     pub(crate) fn attribute_point(&self, point: &[f32]) -> DiVector {
         let dims = self.config.dimensions();
         let mut sum = DiVector::zeros(dims);
-        for t in &self.trees {
-            let mut visitor = AttributionVisitor::new(t.tree.mass(), dims);
-            t.tree.traverse(point, &self.store, &mut visitor);
+        let mut visitor = AttributionVisitor::new(0, dims);
+        self.for_each_leaf(point, |tree, leaf, depth| {
+            visitor.reset(tree.mass());
+            tree.visit_from(leaf, depth, point, &self.store, &mut visitor);
             visitor.add_result_to(&mut sum);
-        }
+        });
         sum.scale(1.0 / self.trees.len() as f64);
         sum
     }
@@ -349,7 +359,10 @@ impl Forest {
         }
         for (slot, &count) in refs.iter().enumerate() {
             if self.store.ref_count(slot as u32) as u64 != count {
-                return Err(format!("point {slot}: reference count {} but {count} references", self.store.ref_count(slot as u32)));
+                return Err(format!(
+                    "point {slot}: reference count {} but {count} references",
+                    self.store.ref_count(slot as u32)
+                ));
             }
         }
         Ok(())

@@ -29,38 +29,58 @@ pub fn normalize(score: f64, tree_mass: u32) -> f64 {
 
 /// Probability that a random cut of (box ∪ point) separates `point` from the box:
 /// the total distance of the point outside the box over the total range of the enlarged box.
+#[inline]
+pub fn separation_probability(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
+    separation(point, min, max).0
+}
+
+/// [`separation_probability`] and the total distance of the point outside the box it is made of.
 ///
 /// Summed in f32 over eight independent lanes without branches, so it vectorises; when extreme
 /// coordinates (near ±f32::MAX) overflow f32, it is recomputed in f64.
 #[inline]
-pub fn separation_probability(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
-    const LANES: usize = 8;
+pub fn separation(point: &[f32], min: &[f32], max: &[f32]) -> (f64, f64) {
+    const LANES: usize = 8; // sum_lanes adds eight
     let n = point.len().min(min.len()).min(max.len());
     let (mut gap, mut span) = ([0.0f32; LANES], [0.0f32; LANES]);
-    let whole = n - n % LANES;
-    for start in (0..whole).step_by(LANES) {
+    let (point, min, max) = (&point[..n], &min[..n], &max[..n]);
+    let lanes = point.chunks_exact(LANES).zip(min.chunks_exact(LANES)).zip(max.chunks_exact(LANES));
+    for ((p, lo), hi) in lanes {
+        // Fixed-size arrays: no bounds checks inside, so the loop becomes packed instructions.
+        let (p, lo, hi): (&[f32; LANES], &[f32; LANES], &[f32; LANES]) = (
+            p.try_into().expect("chunk of LANES"),
+            lo.try_into().expect("chunk of LANES"),
+            hi.try_into().expect("chunk of LANES"),
+        );
         for k in 0..LANES {
-            let i = start + k;
-            let (p, lo, hi) = (point[i], min[i], max[i]);
-            gap[k] += positive(lo - p) + positive(p - hi);
-            span[k] += hi - lo;
+            gap[k] += positive(lo[k] - p[k]) + positive(p[k] - hi[k]);
+            span[k] += hi[k] - lo[k];
         }
     }
+    let whole = n - n % LANES;
     for i in whole..n {
         let (p, lo, hi) = (point[i], min[i], max[i]);
         gap[0] += (lo - p).max(0.0) + (p - hi).max(0.0);
         span[0] += hi - lo;
     }
-    let gap: f32 = gap.iter().sum();
+    let gap = sum_lanes(gap);
     if gap == 0.0 {
-        return 0.0;
+        return (0.0, 0.0);
     }
-    let total = gap + span.iter().sum::<f32>();
+    let total = gap + sum_lanes(span);
     if total.is_finite() {
-        (gap / total) as f64
+        ((gap / total) as f64, gap as f64)
     } else {
-        separation_probability_f64(point, min, max)
+        separation_f64(point, min, max)
     }
+}
+
+/// The sum of eight lanes, added pairwise (two packed additions and a short tail rather than a
+/// chain of seven dependent ones).
+#[inline(always)]
+fn sum_lanes(v: [f32; 8]) -> f32 {
+    let half = [v[0] + v[4], v[1] + v[5], v[2] + v[6], v[3] + v[7]];
+    (half[0] + half[2]) + (half[1] + half[3])
 }
 
 /// `x` if positive, else 0. Written as a comparison rather than `f32::max`, whose NaN rules keep the
@@ -74,8 +94,8 @@ fn positive(x: f32) -> f32 {
     }
 }
 
-/// [`separation_probability`] in f64 throughout, for coordinates whose ranges overflow f32.
-fn separation_probability_f64(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
+/// [`separation`] in f64 throughout, for coordinates whose ranges overflow f32.
+fn separation_f64(point: &[f32], min: &[f32], max: &[f32]) -> (f64, f64) {
     let (mut gap, mut span) = (0.0f64, 0.0f64);
     for ((&p, &lo), &hi) in point.iter().zip(min).zip(max) {
         let (p, lo, hi) = (p as f64, lo as f64, hi as f64);
@@ -83,9 +103,9 @@ fn separation_probability_f64(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
         span += hi - lo;
     }
     if gap == 0.0 {
-        0.0
+        (0.0, 0.0)
     } else {
-        gap / (gap + span)
+        (gap / (gap + span), gap)
     }
 }
 
@@ -120,7 +140,15 @@ impl Visitor for ScoreVisitor {
     }
 
     #[inline]
-    fn accept_node(&mut self, point: &[f32], min: &[f32], max: &[f32], _sibling: (&[f32], &[f32]), _mass: u32, depth: usize) {
+    fn accept_node(
+        &mut self,
+        point: &[f32],
+        min: &[f32],
+        max: &[f32],
+        _sibling: (&[f32], &[f32]),
+        _mass: u32,
+        depth: usize,
+    ) {
         let p = separation_probability(point, min, max);
         if p == 0.0 {
             self.done = true;
@@ -134,5 +162,7 @@ impl Visitor for ScoreVisitor {
         self.done
     }
 
-    const NEEDS_SIBLING: bool = false;
+    fn needs_sibling(&self) -> bool {
+        false
+    }
 }

@@ -64,7 +64,12 @@ impl From<Tree> for TreeState {
             splits: t
                 .nodes
                 .iter()
-                .map(|n| Split { cut_dim: n.cut_dim, cut_value: n.cut_value, left: n.left.into(), right: n.right.into() })
+                .map(|n| Split {
+                    cut_dim: n.cut_dim,
+                    cut_value: n.cut_value,
+                    left: n.left.into(),
+                    right: n.right.into(),
+                })
                 .collect(),
             leaf_slot: t.leaf_slot,
             leaf_mass: t.leaf_mass,
@@ -130,8 +135,8 @@ impl Tree {
                 if std::mem::replace(&mut seen_leaves[l], true) {
                     return Err(format!("leaf {l} reached twice"));
                 }
-                if self.leaf_slot[l] as usize >= store.capacity() {
-                    return Err(format!("leaf {l} points outside the point store"));
+                if !store.is_live(self.leaf_slot[l]) {
+                    return Err(format!("leaf {l} points outside the point store or at a free point"));
                 }
                 self.leaf_parent[l] = parent;
                 continue;

@@ -21,9 +21,11 @@ pub trait Visitor {
     /// True once nothing further up can change the result (the point lies inside a box).
     fn is_done(&self) -> bool;
 
-    /// Whether [`Visitor::accept_node`] reads `sibling`; when false an empty box is passed and the
-    /// walk avoids loading the sibling (often a leaf point elsewhere in memory).
-    const NEEDS_SIBLING: bool = true;
+    /// Whether the next [`Visitor::accept_node`] reads `sibling`; when false an empty box is
+    /// passed and the walk avoids loading the sibling (often a leaf point elsewhere in memory).
+    fn needs_sibling(&self) -> bool {
+        true
+    }
 }
 
 /// Hints the CPU to start loading the cache line at the start of `values` (no effect elsewhere
@@ -78,16 +80,16 @@ pub fn descend_group(trees: &[&Tree], point: &[f32]) -> [(NodeRef, usize); GROUP
 }
 
 impl Tree {
-    /// Runs `visitor` over the path of `point`. Does nothing on an empty tree.
-    #[inline]
-    pub fn traverse(&self, point: &[f32], store: &PointStore, visitor: &mut impl Visitor) {
-        let (leaf, depth) = self.descend(point);
-        self.visit_from(leaf, depth, point, store, visitor);
-    }
-
     /// Runs `visitor` from `leaf` (at `depth`, as found by a descent with `point`) up to the root.
     #[inline]
-    pub fn visit_from<V: Visitor>(&self, leaf: NodeRef, mut depth: usize, point: &[f32], store: &PointStore, visitor: &mut V) {
+    pub fn visit_from<V: Visitor>(
+        &self,
+        leaf: NodeRef,
+        mut depth: usize,
+        point: &[f32],
+        store: &PointStore,
+        visitor: &mut V,
+    ) {
         if leaf.is_null() {
             return;
         }
@@ -101,7 +103,7 @@ impl Tree {
         while node != NONE && !visitor.is_done() {
             depth -= 1;
             let n = node as usize;
-            let sibling = if V::NEEDS_SIBLING {
+            let sibling = if visitor.needs_sibling() {
                 let other = if self.nodes[n].left == child { self.nodes[n].right } else { self.nodes[n].left };
                 self.box_of(other, store)
             } else {
@@ -115,7 +117,14 @@ impl Tree {
 
     /// The walk without cached boxes: each ancestor's box is the running box grown by the box of
     /// the sibling subtree, computed from its leaves.
-    fn visit_from_uncached<V: Visitor>(&self, leaf: NodeRef, mut depth: usize, point: &[f32], store: &PointStore, visitor: &mut V) {
+    fn visit_from_uncached<V: Visitor>(
+        &self,
+        leaf: NodeRef,
+        mut depth: usize,
+        point: &[f32],
+        store: &PointStore,
+        visitor: &mut V,
+    ) {
         let dims = self.dims;
         let leaf_point = store.get(self.leaf_slot[leaf.index()]);
         let (mut min, mut max) = (leaf_point.to_vec(), leaf_point.to_vec());
