@@ -9,8 +9,9 @@ use crate::forest::Forest;
 pub const MAX_DIMENSIONS: usize = u16::MAX as usize;
 /// Largest number of trees.
 pub const MAX_TREES: usize = 10_000;
-/// Largest sample size per tree.
-pub const MAX_SAMPLE_SIZE: usize = 1 << 20;
+/// Largest sample size per tree: tree nodes are addressed and counted with 16-bit integers,
+/// which keeps a node at 16 bytes. (SageMaker's built-in RCF allows at most 2048.)
+pub const MAX_SAMPLE_SIZE: usize = 1 << 14;
 
 /// The complete, validated configuration of a [`Forest`].
 ///
@@ -86,7 +87,7 @@ fn check_range(name: &'static str, value: usize, min: usize, max: usize) -> Resu
         let expected = match name {
             "input_dims" | "shingle_size" => "between 1 and 65535",
             "num_trees" => "between 1 and 10000",
-            _ => "between 1 and 1048576",
+            _ => "between 1 and 16384",
         };
         return Err(ConfigError::OutOfRange { name, value: value.to_string(), expected });
     }

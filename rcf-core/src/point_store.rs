@@ -191,8 +191,10 @@ impl PointStore {
             self.compact();
             shared = self.shared_with_tail(point);
             let wanted = self.values.len() + self.dims - shared;
-            // Room for as many values again as are in use, so compactions stay rare.
-            self.values.reserve_exact((2 * wanted).saturating_sub(self.values.len()));
+            // A quarter more room than is in use (and at least a few points' worth): each
+            // compaction then pays for itself over the next wanted/4 values.
+            let room = (wanted / 4).max(4 * self.dims);
+            self.values.reserve_exact(wanted + room - self.values.len());
         }
         let start = to_start(self.values.len() - shared);
         self.values.extend_from_slice(&point[shared..]);

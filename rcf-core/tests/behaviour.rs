@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use rcf_core::{ConfigError, Forest, ForestBuilder, InputError, ModelFileError};
+use rcf_core::{ConfigError, Forest, ForestBuilder, InputError, ModelFileError, MAX_SAMPLE_SIZE};
 
 fn trained(channels: usize, shingle: usize, points: usize) -> Forest {
     let mut forest =
@@ -26,6 +26,23 @@ fn builder_defaults_follow_sagemaker_and_aws() {
     assert_eq!(config.initial_accept_fraction, 1.0);
 }
 
+/// Trees address nodes with 16 bits: a tree filled to the largest sample size (and churned past it)
+/// keeps every invariant and survives a round trip through the model file.
+#[test]
+fn largest_sample_size_fills_churns_and_round_trips() {
+    let mut forest = ForestBuilder::new(2).num_trees(1).sample_size(MAX_SAMPLE_SIZE).seed(5).build().unwrap();
+    let mut state = 1u64;
+    for _ in 0..MAX_SAMPLE_SIZE + 4_000 {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let (a, b) = ((state >> 40) as f32 / 1e4, (state >> 20 & 0xfffff) as f32 / 1e4);
+        forest.update(&[a, b]).unwrap();
+    }
+    forest.check_consistency().unwrap();
+    let loaded = Forest::from_bytes(&forest.to_bytes()).unwrap();
+    loaded.check_consistency().unwrap();
+    assert_eq!(loaded.score(&[1.0, 2.0]).unwrap(), forest.score(&[1.0, 2.0]).unwrap());
+}
+
 #[test]
 fn builder_rejects_each_invalid_value_by_name() {
     let cases: Vec<(ForestBuilder, &str)> = vec![
@@ -34,6 +51,7 @@ fn builder_rejects_each_invalid_value_by_name() {
         (ForestBuilder::new(2).num_trees(0), "num_trees"),
         (ForestBuilder::new(2).num_trees(10_001), "num_trees"),
         (ForestBuilder::new(2).sample_size(0), "sample_size"),
+        (ForestBuilder::new(2).sample_size(MAX_SAMPLE_SIZE + 1), "sample_size"),
         (ForestBuilder::new(2).time_decay(-1.0), "time_decay"),
         (ForestBuilder::new(2).time_decay(f64::NAN), "time_decay"),
         (ForestBuilder::new(2).initial_accept_fraction(0.0), "initial_accept_fraction"),

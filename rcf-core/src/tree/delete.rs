@@ -1,6 +1,6 @@
 //! Deletion (Guha et al., Theorem 2): remove the leaf and splice its sibling into the parent's place.
 
-use super::{NodeRef, Tree, NONE};
+use super::{Index, NodeRef, Tree, NONE};
 use crate::point_store::PointStore;
 
 /// The tree did not contain the point asked for; the tree is unchanged.
@@ -22,7 +22,7 @@ impl Tree {
             self.shrink_above(parent, None, store);
             return Ok(());
         }
-        self.free_leaves.push(l as u32);
+        self.free_leaves.push(l as Index);
         if parent == NONE {
             self.root = NodeRef::NULL;
             return Ok(());
@@ -48,7 +48,7 @@ impl Tree {
 
     /// Subtracts one from the mass of `node` and its ancestors. When `removed` is given, boxes are
     /// recomputed from the children until one no longer changes (then none above it can).
-    fn shrink_above(&mut self, mut node: u32, removed: Option<&[f32]>, store: &PointStore) {
+    fn shrink_above(&mut self, mut node: Index, removed: Option<&[f32]>, store: &PointStore) {
         let mut boxes_may_change = removed.is_some() && self.cache_boxes;
         while node != NONE {
             let n = node as usize;

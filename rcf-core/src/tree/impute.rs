@@ -31,7 +31,7 @@ impl Tree {
             let slot = self.leaf_slot[l];
             let leaf = store.get(slot);
             let equal = point.iter().zip(leaf).zip(missing).all(|((p, q), &m)| m || p == q);
-            let mass = self.leaf_mass[l];
+            let mass = self.leaf_mass[l] as u32;
             let score =
                 if equal { damp(mass, self.mass()) * score_seen(depth, mass) } else { score_unseen(depth) };
             return ImputedLeaf { slot, score };

@@ -2,10 +2,10 @@
 //! walk from the leaf towards the root, draw a cut of (node box ∪ point) at every level, and place the
 //! new node at the highest level whose cut separates the point.
 
-use super::{separating_cut, Cut, NodeRef, Tree, NONE};
-use crate::score::separation_probability;
+use super::{separating_cut, Cut, Index, NodeRef, Tree, NONE};
 use crate::point_store::PointStore;
 use crate::rng::{uniform, TreeRng};
+use crate::score::separation_probability;
 
 impl Tree {
     /// Inserts the point in `slot`. Returns the slot the tree now references for it: `slot` itself, or
@@ -76,12 +76,12 @@ impl Tree {
         let point = store.get(slot);
         let grand = self.parent_of(child);
         let node = self.new_node(cut, grand);
-        let leaf = self.new_leaf(slot, node as u32);
+        let leaf = self.new_leaf(slot, node as Index);
         let (left, right) = if point[cut.dim] <= cut.value { (leaf, child) } else { (child, leaf) };
         self.nodes[node].left = left;
         self.nodes[node].right = right;
-        self.nodes[node].mass = self.mass_of(child) + 1;
-        self.set_parent(child, node as u32);
+        self.nodes[node].mass = (self.mass_of(child) + 1) as Index;
+        self.set_parent(child, node as Index);
 
         let dims = self.dims;
         let start = node * 2 * dims;
@@ -94,7 +94,7 @@ impl Tree {
             self.bounds[start + dims + i] = max;
         }
 
-        let new_ref = NodeRef::internal(node as u32);
+        let new_ref = NodeRef::internal(node);
         if grand == NONE {
             self.root = new_ref;
         } else {
@@ -108,7 +108,7 @@ impl Tree {
         }
     }
 
-    fn add_mass_above(&mut self, mut node: u32) {
+    fn add_mass_above(&mut self, mut node: Index) {
         while node != NONE {
             self.nodes[node as usize].mass += 1;
             node = self.nodes[node as usize].parent;
@@ -116,7 +116,7 @@ impl Tree {
     }
 
     /// Adds one to the mass of `node` and its ancestors and grows their boxes to hold `point`.
-    fn extend_boxes_above(&mut self, mut node: u32, point: &[f32]) {
+    fn extend_boxes_above(&mut self, mut node: Index, point: &[f32]) {
         let dims = self.dims;
         while node != NONE {
             let n = node as usize;

@@ -1,9 +1,10 @@
 //! Random cut trees (Guha et al. 2016) over points in a shared [`PointStore`].
 //!
-//! Layout: internal nodes live in parallel arrays (struct of arrays) indexed by `u32`; each caches its
-//! bounding box as `[min; d] ++ [max; d]`. Leaves are a second arena holding a point-store slot and a
-//! multiplicity, so duplicate points are leaf mass rather than extra nodes. A child reference is a
-//! [`NodeRef`] whose top bit tells leaf from internal node.
+//! Layout: internal nodes are 16-byte records indexed by `u16` (a tree holds at most
+//! [`MAX_SAMPLE_SIZE`](crate::MAX_SAMPLE_SIZE) points); each caches its bounding box as
+//! `[min; d] ++ [max; d]` in a parallel array. Leaves are a second arena holding a point-store slot
+//! and a multiplicity, so duplicate points are leaf mass rather than extra nodes. A child reference
+//! is a [`NodeRef`] whose top bit tells leaf from internal node.
 
 mod cut;
 mod delete;
@@ -23,21 +24,33 @@ pub use traverse::{descend_group, Visitor, GROUP};
 
 use crate::point_store::PointStore;
 
-const LEAF_BIT: u32 = 1 << 31;
-const NONE: u32 = u32::MAX;
+/// A node or leaf index, or a mass: 16 bits, as trees hold at most `MAX_SAMPLE_SIZE` points.
+type Index = u16;
+const LEAF_BIT: Index = 1 << 15;
+/// No node (a root's parent, an empty tree's root).
+const NONE: Index = Index::MAX;
+/// Largest leaf or node index: the leaf bit set on it must not give [`NONE`].
+const MAX_INDEX: usize = (LEAF_BIT - 2) as usize;
+const _: () = assert!(crate::config::MAX_SAMPLE_SIZE <= MAX_INDEX + 1);
 
 /// A reference to an internal node or a leaf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeRef(u32);
+pub struct NodeRef(Index);
 
 impl NodeRef {
     const NULL: NodeRef = NodeRef(NONE);
 
-    fn leaf(index: u32) -> Self {
-        NodeRef(index | LEAF_BIT)
+    /// Leaf `index` (at most [`MAX_INDEX`]).
+    fn leaf(index: impl Into<usize>) -> Self {
+        let index = index.into();
+        debug_assert!(index <= MAX_INDEX);
+        NodeRef(index as Index | LEAF_BIT)
     }
-    fn internal(index: u32) -> Self {
-        NodeRef(index)
+    /// Internal node `index` (at most [`MAX_INDEX`]).
+    fn internal(index: impl Into<usize>) -> Self {
+        let index = index.into();
+        debug_assert!(index <= MAX_INDEX);
+        NodeRef(index as Index)
     }
     fn is_null(self) -> bool {
         self.0 == NONE
@@ -51,20 +64,21 @@ impl NodeRef {
 }
 
 /// An internal node: its cut, its children, its parent and the number of points below it.
-/// Kept together (24 bytes) so a descent or an ascent touches one cache line per level.
+/// Kept together (16 bytes) so a descent or an ascent touches one cache line per level.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Node {
     cut_value: f32,
-    cut_dim: u32,
+    cut_dim: u16,
     left: NodeRef,
     right: NodeRef,
-    parent: u32,
-    mass: u32,
+    parent: Index,
+    mass: Index,
 }
+const _: () = assert!(std::mem::size_of::<Node>() == 16);
 
 /// One random cut tree. Stored as [`state::TreeState`]; see [`Tree::rebuild_derived`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(into = "state::TreeState", from = "state::TreeState")]
+#[serde(into = "state::TreeState", try_from = "state::TreeState")]
 pub struct Tree {
     dims: usize,
     root: NodeRef,
@@ -72,12 +86,12 @@ pub struct Tree {
     nodes: Vec<Node>,
     cache_boxes: bool,
     bounds: Vec<f32>,
-    free_nodes: Vec<u32>,
+    free_nodes: Vec<Index>,
     // Leaves.
     leaf_slot: Vec<u32>,
-    leaf_mass: Vec<u32>,
-    leaf_parent: Vec<u32>,
-    free_leaves: Vec<u32>,
+    leaf_mass: Vec<Index>,
+    leaf_parent: Vec<Index>,
+    free_leaves: Vec<Index>,
 }
 
 impl Tree {
@@ -107,21 +121,22 @@ impl Tree {
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.bounds.capacity() * 4
-            + (self.free_nodes.capacity() + self.free_leaves.capacity()) * 4
-            + (self.leaf_slot.capacity() + self.leaf_mass.capacity() + self.leaf_parent.capacity()) * 4
+            + (self.free_nodes.capacity() + self.free_leaves.capacity()) * size_of::<Index>()
+            + self.leaf_slot.capacity() * 4
+            + (self.leaf_mass.capacity() + self.leaf_parent.capacity()) * size_of::<Index>()
     }
 
     fn mass_of(&self, node: NodeRef) -> u32 {
         if node.is_null() {
             0
         } else if node.is_leaf() {
-            self.leaf_mass[node.index()]
+            self.leaf_mass[node.index()] as u32
         } else {
-            self.nodes[node.index()].mass
+            self.nodes[node.index()].mass as u32
         }
     }
 
-    fn parent_of(&self, node: NodeRef) -> u32 {
+    fn parent_of(&self, node: NodeRef) -> Index {
         if node.is_leaf() {
             self.leaf_parent[node.index()]
         } else {
@@ -129,7 +144,7 @@ impl Tree {
         }
     }
 
-    fn set_parent(&mut self, node: NodeRef, parent: u32) {
+    fn set_parent(&mut self, node: NodeRef, parent: Index) {
         if node.is_leaf() {
             self.leaf_parent[node.index()] = parent;
         } else {
@@ -199,22 +214,22 @@ impl Tree {
         });
     }
 
-    fn new_leaf(&mut self, slot: u32, parent: u32) -> NodeRef {
+    fn new_leaf(&mut self, slot: u32, parent: Index) -> NodeRef {
         if let Some(i) = self.free_leaves.pop() {
             let i = i as usize;
             self.leaf_slot[i] = slot;
             self.leaf_mass[i] = 1;
             self.leaf_parent[i] = parent;
-            NodeRef::leaf(i as u32)
+            NodeRef::leaf(i)
         } else {
             self.leaf_slot.push(slot);
             self.leaf_mass.push(1);
             self.leaf_parent.push(parent);
-            NodeRef::leaf(self.leaf_slot.len() as u32 - 1)
+            NodeRef::leaf(self.leaf_slot.len() - 1)
         }
     }
 
-    fn new_node(&mut self, cut: Cut, parent: u32) -> usize {
+    fn new_node(&mut self, cut: Cut, parent: Index) -> usize {
         let i = if let Some(i) = self.free_nodes.pop() {
             i as usize
         } else {
@@ -231,7 +246,7 @@ impl Tree {
             }
             self.nodes.len() - 1
         };
-        self.nodes[i].cut_dim = cut.dim as u32;
+        self.nodes[i].cut_dim = cut.dim as u16;
         self.nodes[i].cut_value = cut.value;
         self.nodes[i].parent = parent;
         i
@@ -244,7 +259,11 @@ impl Tree {
         let mut depth = 0;
         while !node.is_null() && !node.is_leaf() {
             let i = node.index();
-            node = if point[self.nodes[i].cut_dim as usize] <= self.nodes[i].cut_value { self.nodes[i].left } else { self.nodes[i].right };
+            node = if point[self.nodes[i].cut_dim as usize] <= self.nodes[i].cut_value {
+                self.nodes[i].left
+            } else {
+                self.nodes[i].right
+            };
             depth += 1;
         }
         (node, depth)
@@ -259,7 +278,7 @@ impl Tree {
                 continue;
             }
             if node.is_leaf() {
-                out.push((self.leaf_slot[node.index()], self.leaf_mass[node.index()]));
+                out.push((self.leaf_slot[node.index()], self.leaf_mass[node.index()] as u32));
             } else {
                 stack.push(self.nodes[node.index()].right);
                 stack.push(self.nodes[node.index()].left);

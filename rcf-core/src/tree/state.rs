@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Node, NodeRef, Tree, NONE};
+use super::{Index, Node, NodeRef, Tree, MAX_INDEX, NONE};
 use crate::point_store::PointStore;
 
 /// A child reference in compact form: internal node `i` is `2i`, leaf `l` is `2l + 1`, so small
@@ -24,13 +24,25 @@ impl From<NodeRef> for Child {
     }
 }
 
-impl From<Child> for NodeRef {
-    fn from(c: Child) -> Self {
+impl TryFrom<Child> for NodeRef {
+    type Error = String;
+
+    fn try_from(c: Child) -> Result<Self, String> {
+        let index = (c.0 / 2) as usize;
         match c.0 {
-            u32::MAX => NodeRef::NULL,
-            v if v % 2 == 1 => NodeRef::leaf(v / 2),
-            v => NodeRef::internal(v / 2),
+            u32::MAX => Ok(NodeRef::NULL),
+            _ if index > MAX_INDEX => Err(format!("child reference {} out of range", c.0)),
+            v if v % 2 == 1 => Ok(NodeRef::leaf(index)),
+            _ => Ok(NodeRef::internal(index)),
         }
+    }
+}
+
+/// A stored index, checked to fit a tree's 16-bit indices.
+fn index(value: u32, what: &str) -> Result<Index, String> {
+    match Index::try_from(value) {
+        Ok(i) if (i as usize) <= MAX_INDEX => Ok(i),
+        _ => Err(format!("{what} {value} out of range")),
     }
 }
 
@@ -65,47 +77,63 @@ impl From<Tree> for TreeState {
                 .nodes
                 .iter()
                 .map(|n| Split {
-                    cut_dim: n.cut_dim,
+                    cut_dim: n.cut_dim as u32,
                     cut_value: n.cut_value,
                     left: n.left.into(),
                     right: n.right.into(),
                 })
                 .collect(),
             leaf_slot: t.leaf_slot,
-            leaf_mass: t.leaf_mass,
-            free_nodes: t.free_nodes,
-            free_leaves: t.free_leaves,
+            leaf_mass: t.leaf_mass.iter().map(|&m| m as u32).collect(),
+            free_nodes: t.free_nodes.iter().map(|&i| i as u32).collect(),
+            free_leaves: t.free_leaves.iter().map(|&i| i as u32).collect(),
         }
     }
 }
 
-/// A tree as read, before [`Tree::rebuild_derived`] restores parents, masses and boxes.
-impl From<TreeState> for Tree {
-    fn from(s: TreeState) -> Self {
+/// A tree as read, before [`Tree::rebuild_derived`] restores parents, masses and boxes. Indices and
+/// multiplicities that do not fit a tree's 16-bit fields are an error.
+impl TryFrom<TreeState> for Tree {
+    type Error = String;
+
+    fn try_from(s: TreeState) -> Result<Self, String> {
         let leaves = s.leaf_slot.len();
-        Tree {
-            dims: s.dims as usize,
-            cache_boxes: s.cache_boxes,
-            root: s.root.into(),
-            nodes: s
-                .splits
-                .iter()
-                .map(|x| Node {
+        if s.splits.len() > MAX_INDEX + 1 || leaves > MAX_INDEX + 1 {
+            return Err("tree has too many nodes".into());
+        }
+        let nodes = s
+            .splits
+            .iter()
+            .map(|x| {
+                Ok(Node {
                     cut_value: x.cut_value,
-                    cut_dim: x.cut_dim,
-                    left: x.left.into(),
-                    right: x.right.into(),
+                    cut_dim: u16::try_from(x.cut_dim)
+                        .map_err(|_| format!("cut dimension {} out of range", x.cut_dim))?,
+                    left: x.left.try_into()?,
+                    right: x.right.try_into()?,
                     parent: NONE,
                     mass: 0,
                 })
-                .collect(),
+            })
+            .collect::<Result<Vec<Node>, String>>()?;
+        let indices = |v: &[u32], what: &str| v.iter().map(|&i| index(i, what)).collect::<Result<Vec<Index>, String>>();
+        let leaf_mass = s
+            .leaf_mass
+            .iter()
+            .map(|&m| Index::try_from(m).map_err(|_| format!("leaf mass {m} out of range")))
+            .collect::<Result<Vec<Index>, String>>()?;
+        Ok(Tree {
+            dims: s.dims as usize,
+            cache_boxes: s.cache_boxes,
+            root: s.root.try_into()?,
+            nodes,
             bounds: Vec::new(),
-            free_nodes: s.free_nodes,
+            free_nodes: indices(&s.free_nodes, "free node")?,
             leaf_slot: s.leaf_slot,
-            leaf_mass: s.leaf_mass,
+            leaf_mass,
             leaf_parent: vec![NONE; leaves],
-            free_leaves: s.free_leaves,
-        }
+            free_leaves: indices(&s.free_leaves, "free leaf")?,
+        })
     }
 }
 
@@ -152,11 +180,12 @@ impl Tree {
                 }
                 self.nodes[n].parent = parent;
                 stack.push((node, parent, true));
-                stack.push((left, n as u32, false));
-                stack.push((right, n as u32, false));
+                stack.push((left, n as Index, false));
+                stack.push((right, n as Index, false));
                 continue;
             }
-            self.nodes[n].mass = self.mass_of(left).saturating_add(self.mass_of(right));
+            let mass = self.mass_of(left).saturating_add(self.mass_of(right));
+            self.nodes[n].mass = Index::try_from(mass).map_err(|_| format!("node {n} holds too many points"))?;
             if !self.cache_boxes {
                 continue;
             }

@@ -94,7 +94,7 @@ impl Tree {
             return;
         }
         let l = leaf.index();
-        visitor.accept_leaf(point, store.get(self.leaf_slot[l]), self.leaf_mass[l], depth);
+        visitor.accept_leaf(point, store.get(self.leaf_slot[l]), self.leaf_mass[l] as u32, depth);
         if !self.cache_boxes {
             return self.visit_from_uncached(leaf, depth, point, store, visitor);
         }
@@ -109,7 +109,7 @@ impl Tree {
             } else {
                 (&[][..], &[][..])
             };
-            visitor.accept_node(point, self.min_of(n), self.max_of(n), sibling, self.nodes[n].mass, depth);
+            visitor.accept_node(point, self.min_of(n), self.max_of(n), sibling, self.nodes[n].mass as u32, depth);
             child = NodeRef::internal(node);
             node = self.nodes[n].parent;
         }
@@ -140,7 +140,7 @@ impl Tree {
                 min[i] = min[i].min(smin[i]);
                 max[i] = max[i].max(smax[i]);
             }
-            visitor.accept_node(point, &min, &max, (&smin, &smax), self.nodes[n].mass, depth);
+            visitor.accept_node(point, &min, &max, (&smin, &smax), self.nodes[n].mass as u32, depth);
             child = NodeRef::internal(node);
             node = self.nodes[n].parent;
         }

@@ -50,7 +50,7 @@ impl Tree {
                 if !in_range(left) || !in_range(right) {
                     return Err(format!("node {n} has a child out of range"));
                 }
-                if self.parent_of(left) != n as u32 || self.parent_of(right) != n as u32 {
+                if self.parent_of(left) as usize != n || self.parent_of(right) as usize != n {
                     return Err(format!("node {n}: child's parent link is wrong"));
                 }
                 if self.nodes[n].cut_dim as usize >= dims || !self.nodes[n].cut_value.is_finite() {
@@ -65,7 +65,8 @@ impl Tree {
             if mass != self.nodes[n].mass as u64 {
                 return Err(format!("node {n}: mass {} is not the sum of its children's ({mass})", self.nodes[n].mass));
             }
-            let (mut lmin, mut lmax, mut rmin, mut rmax) = (vec![0.0; dims], vec![0.0; dims], vec![0.0; dims], vec![0.0; dims]);
+            let (mut lmin, mut lmax, mut rmin, mut rmax) =
+                (vec![0.0; dims], vec![0.0; dims], vec![0.0; dims], vec![0.0; dims]);
             self.node_box(left, store, &mut lmin, &mut lmax);
             self.node_box(right, store, &mut rmin, &mut rmax);
             let (dim, value) = (self.nodes[n].cut_dim as usize, self.nodes[n].cut_value);
