@@ -11,7 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ModelFileError;
 use crate::forest::Forest;
-use crate::model_file::FORMAT_VERSION;
+use crate::model_file::{read_header, FORMAT_VERSION};
+
+/// The format version in the header of `model_bytes` (this build's newest if they have none).
+fn written_version(model_bytes: &[u8]) -> u32 {
+    read_header(model_bytes).map_or(FORMAT_VERSION, |h| h.version)
+}
 
 /// Name of the model file inside the artifact (and in SageMaker's /opt/ml/model).
 pub const MODEL_FILE: &str = "model.rcf";
@@ -87,7 +92,7 @@ impl Manifest {
         let config = forest.config();
         Manifest {
             artifact_version: ARTIFACT_VERSION,
-            model_format_version: FORMAT_VERSION,
+            model_format_version: written_version(model_bytes),
             model_checksum: format!("{:08x}", crc32fast::hash(model_bytes)),
             feature_dim: config.input_dims,
             shingle_size: config.shingle_size,
@@ -103,9 +108,17 @@ impl Manifest {
 /// Packs `forest` and `manifest` into `model.tar.gz` bytes. The manifest's format version and
 /// checksum are filled in from the model bytes actually written.
 pub fn pack(forest: &Forest, manifest: &Manifest) -> Vec<u8> {
-    let model = forest.to_bytes();
+    pack_model(forest.to_bytes(), manifest)
+}
+
+/// [`pack`] with the compact model file ([`Forest::to_compact_bytes`]: trees regrown on load).
+pub fn pack_compact(forest: &Forest, manifest: &Manifest) -> Vec<u8> {
+    pack_model(forest.to_compact_bytes(), manifest)
+}
+
+fn pack_model(model: Vec<u8>, manifest: &Manifest) -> Vec<u8> {
     let mut manifest = manifest.clone();
-    manifest.model_format_version = FORMAT_VERSION;
+    manifest.model_format_version = written_version(&model);
     manifest.model_checksum = format!("{:08x}", crc32fast::hash(&model));
     let manifest_json = serde_json::to_vec_pretty(&manifest).expect("a manifest always serializes");
     let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -31,6 +31,7 @@
 
 pub mod artifact;
 mod attribution;
+mod compact;
 mod config;
 pub mod detector;
 mod divector;

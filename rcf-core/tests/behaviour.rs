@@ -175,7 +175,7 @@ fn model_file_errors_are_specific() {
     assert!(matches!(Forest::from_bytes(&corrupted), Err(ModelFileError::Checksum { .. })));
     let mut newer = bytes.clone();
     newer[8..12].copy_from_slice(&99u32.to_le_bytes());
-    assert_eq!(Forest::from_bytes(&newer).unwrap_err(), ModelFileError::NewerVersion { found: 99, supported: 2 });
+    assert_eq!(Forest::from_bytes(&newer).unwrap_err(), ModelFileError::NewerVersion { found: 99, supported: 3 });
     let mut trailing = bytes.clone();
     trailing.push(0);
     assert!(matches!(Forest::from_bytes(&trailing), Err(ModelFileError::Inconsistent(_))));
@@ -215,6 +215,32 @@ fn crc32(data: &[u8]) -> u32 {
 fn forest_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Forest>();
+}
+
+/// The compact file keeps the samples and regrows the trees: less than half the bytes, loads to a
+/// consistent forest that scores like the original (same normal level, same spikes stand out).
+#[test]
+fn compact_file_is_under_half_the_size_and_scores_alike() {
+    let stream = reference_stream(30_000, 1);
+    let mut original = ForestBuilder::new(1).shingle_size(8).seed(17).build().unwrap();
+    for p in &stream[..20_000] {
+        original.update(p).unwrap();
+    }
+    let (exact, compact) = (original.to_bytes(), original.to_compact_bytes());
+    assert!(compact.len() * 2 < exact.len(), "compact {} bytes vs exact {}", compact.len(), exact.len());
+    let mut regrown = Forest::from_bytes(&compact).unwrap();
+    regrown.check_consistency().unwrap();
+    let (mut normal, mut spikes) = ((0.0, 0.0, 0usize), (0.0, 0.0, 0usize));
+    for (t, p) in stream.iter().enumerate().skip(20_000) {
+        let (a, b) = (original.score_update(p).unwrap(), regrown.score_update(p).unwrap());
+        let bucket = if (t.saturating_sub(7)..=t).any(is_spike) { &mut spikes } else { &mut normal };
+        *bucket = (bucket.0 + a, bucket.1 + b, bucket.2 + 1);
+    }
+    let (normal_a, normal_b) = (normal.0 / normal.2 as f64, normal.1 / normal.2 as f64);
+    let (spike_a, spike_b) = (spikes.0 / spikes.2 as f64, spikes.1 / spikes.2 as f64);
+    assert!((normal_b / normal_a - 1.0).abs() < 0.02, "normal mean {normal_a} vs regrown {normal_b}");
+    assert!((spike_b / spike_a - 1.0).abs() < 0.05, "spike mean {spike_a} vs regrown {spike_b}");
+    assert!(spike_b > 1.5 * normal_b, "spikes stand out after regrowth");
 }
 
 #[test]

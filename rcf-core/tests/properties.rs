@@ -90,6 +90,29 @@ proptest! {
         prop_assert_eq!(original.to_bytes(), restored.to_bytes());
     }
 
+    /// The compact form regrows the same forest every time, keeps every sample, and stays compact.
+    #[test]
+    fn compact_round_trip_is_deterministic_and_keeps_the_samples(
+        points in prop::collection::vec(small_point(2), 1..150),
+        later in prop::collection::vec(small_point(2), 1..50),
+        seed in any::<u64>(),
+    ) {
+        let mut original = forest(2, 3, 8, 0.1, seed);
+        for p in &points {
+            original.update(p).unwrap();
+        }
+        let compact = original.to_compact_bytes();
+        let mut first = Forest::from_bytes(&compact).unwrap();
+        let mut second = Forest::from_bytes(&compact).unwrap();
+        prop_assert!(first.check_consistency().is_ok());
+        prop_assert_eq!(&first, &second);
+        prop_assert_eq!(first.to_compact_bytes(), compact);
+        for p in &later {
+            prop_assert_eq!(first.score_update(p).unwrap().to_bits(), second.score_update(p).unwrap().to_bits());
+        }
+        prop_assert!(first.check_consistency().is_ok());
+    }
+
     #[test]
     fn arbitrary_floats_never_panic(values in prop::collection::vec(any_float(), 1..120), seed in any::<u64>()) {
         let mut f = forest(2, 1, 8, 0.1, seed);
@@ -118,12 +141,13 @@ proptest! {
     fn corrupted_payload_with_valid_checksum_is_rejected_or_consistent(
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
         seed in any::<u64>(),
+        compact in any::<bool>(),
     ) {
         let mut f = forest(2, 1, 8, 0.1, seed);
         for t in 0..60 {
             f.update(&[(t % 7) as f32, (t % 5) as f32]).unwrap();
         }
-        let bytes = f.to_bytes();
+        let bytes = if compact { f.to_compact_bytes() } else { f.to_bytes() };
         let mut payload = bytes[32..].to_vec();
         for (at, value) in flips {
             let i = at.index(payload.len());

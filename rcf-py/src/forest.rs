@@ -412,14 +412,16 @@ impl PyForest {
     }
 
     /// `model.tar.gz` bytes (model.rcf + manifest.json), the layout shared with the CLI and server.
-    /// `training` is `(records, score_mean, score_std)` when known.
-    #[pyo3(signature = (*, created_by, hyperparameters=BTreeMap::new(), training=None))]
+    /// `training` is `(records, score_mean, score_std)` when known; `compact` writes the model
+    /// without its trees (regrown on load).
+    #[pyo3(signature = (*, created_by, hyperparameters=BTreeMap::new(), training=None, compact=false))]
     fn pack<'py>(
         &self,
         py: Python<'py>,
         created_by: &str,
         hyperparameters: BTreeMap<String, String>,
         training: Option<(u64, f64, f64)>,
+        compact: bool,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let bytes = py.detach(|| {
             guarded(|| {
@@ -432,7 +434,7 @@ impl PyForest {
                         score_mean,
                         score_std,
                     });
-                Ok(artifact::pack(&forest, &manifest))
+                Ok(if compact { artifact::pack_compact(&forest, &manifest) } else { artifact::pack(&forest, &manifest) })
             })
         })?;
         Ok(PyBytes::new(py, &bytes))

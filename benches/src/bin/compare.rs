@@ -312,6 +312,7 @@ fn compare_workload(wl: &str, args: &Args) {
     );
 
     model_size(wl, &forest, &krcf);
+    compact_model(wl, &forest);
     batch(wl, &forest, &data, dims, args);
     lean(wl, &p, args);
 }
@@ -357,6 +358,27 @@ fn model_size(wl: &str, forest: &Forest, krcf: &KrcfSmall) {
         min(&kload),
         median(save),
         median(ksave),
+    );
+}
+
+/// The compact file (trees regrown on load): its size and its load time, wall, as in `model_size`.
+fn compact_model(wl: &str, forest: &Forest) {
+    let bytes = forest.to_compact_bytes();
+    let reps = 11;
+    let mut load = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        let f = Forest::from_bytes(std::hint::black_box(&bytes)).expect("compact model loads");
+        load.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(f.points_seen(), forest.points_seen());
+    }
+    let min = load.iter().copied().fold(f64::MAX, f64::min);
+    println!(
+        "workload={wl} compact rcf_to_compact_bytes={} of_to_bytes={:.3} load_ms={:.2} load_min_ms={:.2} (wall, median of {reps}; checksum + decode + regrow every tree on the current rayon pool + verify)",
+        bytes.len(),
+        bytes.len() as f64 / forest.to_bytes().len() as f64,
+        median(load),
+        min,
     );
 }
 

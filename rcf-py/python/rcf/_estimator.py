@@ -508,10 +508,14 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
 
-    def save(self, path: Any) -> None:
+    def save(self, path: Any, *, compact: bool = False) -> None:
         """Writes the model as ``model.tar.gz`` (``model.rcf`` + ``manifest.json``), the artifact the
         ``rcf`` CLI and the SageMaker container read. ``path`` is a local path (written atomically:
         a temporary file, then a rename) or an ``s3://`` (or other fsspec) URI.
+
+        ``compact=True`` leaves the trees out (less than half the bytes); they are regrown from the
+        saved samples on load. The loaded model then scores like this one statistically, not bit for
+        bit; the default keeps scores identical after loading.
 
         Examples
         --------
@@ -524,9 +528,9 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         """
         from rcf._io import write_bytes
 
-        write_bytes(path, self.to_bytes())
+        write_bytes(path, self.to_bytes(compact=compact))
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, *, compact: bool = False) -> bytes:
         """The ``model.tar.gz`` bytes :meth:`save` writes (for ``boto3``, a database, …)."""
         check_is_fitted(self, "forest_")
         forest = self.forest_
@@ -545,7 +549,9 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         from rcf import __version__
 
         training = None if stats is None else (stats["records"], stats["score_mean"], stats["score_std"])
-        return forest.pack(created_by=f"rcf-py {__version__}", hyperparameters=hyper, training=training)
+        return forest.pack(
+            created_by=f"rcf-py {__version__}", hyperparameters=hyper, training=training, compact=compact
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "RandomCutForest":

@@ -83,11 +83,9 @@ _MAX_MANIFEST_BYTES = 1 << 20
 def pack_artifact(model: bytes, manifest: dict) -> bytes:
     """``model.tar.gz`` bytes: ``model.rcf`` then ``manifest.json``, with the manifest's format version
     and checksum taken from the model bytes (the layout of rcf-core's ``artifact::pack``)."""
-    from rcf._rcf import FORMAT_VERSION
-
     manifest = dict(manifest)
     manifest["artifact_version"] = ARTIFACT_VERSION
-    manifest["model_format_version"] = FORMAT_VERSION
+    manifest["model_format_version"] = int.from_bytes(model[8:12], "little")
     manifest["model_checksum"] = f"{zlib.crc32(model):08x}"
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.GNU_FORMAT, compresslevel=1) as tar:

@@ -74,6 +74,7 @@ class Forest:
         created_by: str,
         hyperparameters: Dict[str, str] = ...,
         training: Optional[Tuple[int, float, float]] = None,
+        compact: bool = False,
     ) -> bytes: ...
     @staticmethod
     def unpack(data: bytes) -> Tuple["Forest", Optional[str]]: ...

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{anyhow, Context};
 use clap::Args;
-use rcf_core::artifact::{pack, Manifest, TrainingStats};
+use rcf_core::artifact::{pack, pack_compact, Manifest, TrainingStats};
 use rcf_core::ForestBuilder;
 
 use super::table::{Columns, Format, TableReader};
@@ -47,6 +47,10 @@ pub struct OfflineTrainArgs {
     /// Input format (default: from the file extension, else from the first byte).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Write the model without its trees (less than half the bytes for streaming models); they are
+    /// regrown from the saved samples on load, so scores match statistically, not bit for bit.
+    #[arg(long)]
+    pub compact: bool,
 }
 
 /// Metadata key under which the training columns are stored in the model.
@@ -142,7 +146,7 @@ pub fn run(args: OfflineTrainArgs) -> anyhow::Result<()> {
         ("seed".to_string(), c.seed.to_string()),
     ]);
     manifest.training = Some(stats.clone());
-    let bytes = pack(&forest, &manifest);
+    let bytes = if args.compact { pack_compact(&forest, &manifest) } else { pack(&forest, &manifest) };
     storage::write_all(&output, &bytes).with_context(|| format!("writing the model to {output}"))?;
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
