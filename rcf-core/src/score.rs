@@ -29,7 +29,7 @@ pub fn normalize(score: f64, tree_mass: u32) -> f64 {
 
 /// Probability that a random cut of (box ∪ point) separates `point` from the box:
 /// the total distance of the point outside the box over the total range of the enlarged box.
-#[inline]
+#[inline(always)]
 pub fn separation_probability(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
     separation(point, min, max).0
 }
@@ -38,7 +38,7 @@ pub fn separation_probability(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
 ///
 /// Summed in f32 over eight independent lanes without branches, so it vectorises; when extreme
 /// coordinates (near ±f32::MAX) overflow f32, it is recomputed in f64.
-#[inline]
+#[inline(always)]
 pub fn separation(point: &[f32], min: &[f32], max: &[f32]) -> (f64, f64) {
     const LANES: usize = 8; // sum_lanes adds eight
     let n = point.len().min(min.len()).min(max.len());
@@ -129,7 +129,7 @@ impl ScoreVisitor {
 }
 
 impl Visitor for ScoreVisitor {
-    #[inline]
+    #[inline(always)]
     fn accept_leaf(&mut self, point: &[f32], leaf_point: &[f32], leaf_mass: u32, depth: usize) {
         if point == leaf_point {
             self.score = damp(leaf_mass, self.tree_mass) * score_seen(depth, leaf_mass);
@@ -139,7 +139,7 @@ impl Visitor for ScoreVisitor {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn accept_node(
         &mut self,
         point: &[f32],
@@ -157,7 +157,7 @@ impl Visitor for ScoreVisitor {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn is_done(&self) -> bool {
         self.done
     }

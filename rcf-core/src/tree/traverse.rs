@@ -81,7 +81,7 @@ pub fn descend_group(trees: &[&Tree], point: &[f32]) -> [(NodeRef, usize); GROUP
 
 impl Tree {
     /// Runs `visitor` from `leaf` (at `depth`, as found by a descent with `point`) up to the root.
-    #[inline]
+    #[inline(always)]
     pub fn visit_from<V: Visitor>(
         &self,
         leaf: NodeRef,
