@@ -256,15 +256,19 @@ impl Forest {
     #[inline(always)]
     fn score_point_portable(&self, point: &[f32]) -> f64 {
         let mut total = 0.0;
-        let mut group: Vec<&Tree> = Vec::with_capacity(GROUP);
+        let mut normaliser = (u32::MAX, 0.0);
+        // On the stack: this runs once per scored point.
+        let mut buffer: [&Tree; GROUP] = [&self.trees[0].tree; GROUP];
         for chunk in self.trees.chunks(GROUP) {
-            group.clear();
-            group.extend(chunk.iter().map(|t| &t.tree));
-            let leaves = descend_group(&group, point);
+            for (slot, t) in buffer.iter_mut().zip(chunk) {
+                *slot = &t.tree;
+            }
+            let group = &buffer[..chunk.len()];
+            let leaves = descend_group(group, point);
             for (tree, &(leaf, depth)) in group.iter().zip(&leaves) {
                 let mut visitor = ScoreVisitor::new(tree.mass());
                 tree.visit_from(leaf, depth, point, &self.store, &mut visitor);
-                total += visitor.result();
+                total += visitor.result_cached(&mut normaliser);
             }
         }
         total / self.trees.len() as f64

@@ -126,6 +126,16 @@ impl ScoreVisitor {
     pub fn result(&self) -> f64 {
         normalize(self.score, self.tree_mass)
     }
+
+    /// [`ScoreVisitor::result`] with the normaliser's logarithm taken from `cache` when the mass
+    /// is the one it last saw (trees of a full forest share one mass).
+    #[inline(always)]
+    pub(crate) fn result_cached(&self, cache: &mut (u32, f64)) -> f64 {
+        if cache.0 != self.tree_mass {
+            *cache = (self.tree_mass, normalize(1.0, self.tree_mass));
+        }
+        self.score * cache.1
+    }
 }
 
 impl Visitor for ScoreVisitor {
