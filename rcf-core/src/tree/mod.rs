@@ -201,11 +201,7 @@ impl Tree {
             stack.push(node);
             while let Some(at) = stack.pop() {
                 if at.is_leaf() {
-                    let p = store.get(self.leaf_slot[at.index()]);
-                    for i in 0..self.dims {
-                        min[i] = min[i].min(p[i]);
-                        max[i] = max[i].max(p[i]);
-                    }
+                    grow_box(min, max, store.get(self.leaf_slot[at.index()]));
                 } else if !at.is_null() {
                     stack.push(self.nodes[at.index()].left);
                     stack.push(self.nodes[at.index()].right);
@@ -285,5 +281,15 @@ impl Tree {
             }
         }
         out
+    }
+}
+
+/// Grows the box `min`/`max` to hold `point` (whose values are finite). Written as comparisons,
+/// which become packed min/max instructions; `f32::min`'s NaN rules would keep them scalar.
+#[inline(always)]
+pub(crate) fn grow_box(min: &mut [f32], max: &mut [f32], point: &[f32]) {
+    for ((lo, hi), &v) in min.iter_mut().zip(max.iter_mut()).zip(point) {
+        *lo = if v < *lo { v } else { *lo };
+        *hi = if v > *hi { v } else { *hi };
     }
 }

@@ -1,6 +1,6 @@
 //! Leaf-to-root traversal: the one walk that every query (score, attribution) plugs into.
 
-use super::{NodeRef, Tree, NONE};
+use super::{grow_box, NodeRef, Tree, NONE};
 use crate::point_store::PointStore;
 
 /// A computation carried along the path of a query point, from its leaf up to the root.
@@ -136,10 +136,8 @@ impl Tree {
             let n = node as usize;
             let other = if self.nodes[n].left == child { self.nodes[n].right } else { self.nodes[n].left };
             self.node_box(other, store, &mut smin, &mut smax);
-            for i in 0..dims {
-                min[i] = min[i].min(smin[i]);
-                max[i] = max[i].max(smax[i]);
-            }
+            grow_box(&mut min, &mut max, &smin);
+            grow_box(&mut min, &mut max, &smax);
             visitor.accept_node(point, &min, &max, (&smin, &smax), self.nodes[n].mass as u32, depth);
             child = NodeRef::internal(node);
             node = self.nodes[n].parent;
