@@ -192,16 +192,31 @@ impl Tree {
         }
         min.fill(f32::INFINITY);
         max.fill(f32::NEG_INFINITY);
-        thread_local! {
-            // Reused across calls: this runs at every level of every uncached walk.
-            static STACK: std::cell::RefCell<Vec<NodeRef>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        STACK.with_borrow_mut(|stack| {
+        SUBTREE_STACK.with_borrow_mut(|stack| {
             stack.clear();
             stack.push(node);
             while let Some(at) = stack.pop() {
                 if at.is_leaf() {
                     grow_box(min, max, store.get(self.leaf_slot[at.index()]));
+                } else if !at.is_null() {
+                    stack.push(self.nodes[at.index()].left);
+                    stack.push(self.nodes[at.index()].right);
+                }
+            }
+        });
+    }
+
+    /// Grows `min`/`max` by the leaf points below `node` until the box holds `point` (then the
+    /// rest cannot change whether it does) or every leaf is in.
+    fn grow_box_until_it_holds(&self, node: NodeRef, store: &PointStore, min: &mut [f32], max: &mut [f32], point: &[f32]) {
+        SUBTREE_STACK.with_borrow_mut(|stack| {
+            stack.clear();
+            stack.push(node);
+            while let Some(at) = stack.pop() {
+                if at.is_leaf() {
+                    if grow_box_to_hold(min, max, store.get(self.leaf_slot[at.index()]), point) {
+                        return;
+                    }
                 } else if !at.is_null() {
                     stack.push(self.nodes[at.index()].left);
                     stack.push(self.nodes[at.index()].right);
@@ -292,4 +307,22 @@ pub(crate) fn grow_box(min: &mut [f32], max: &mut [f32], point: &[f32]) {
         *lo = if v < *lo { v } else { *lo };
         *hi = if v > *hi { v } else { *hi };
     }
+}
+
+thread_local! {
+    /// The stack of the walks over a subtree's leaves, reused across calls: they run at every
+    /// level of every walk without cached boxes.
+    static SUBTREE_STACK: std::cell::RefCell<Vec<NodeRef>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`grow_box`] by `leaf`, in the same pass telling whether the grown box holds `point`.
+#[inline(always)]
+fn grow_box_to_hold(min: &mut [f32], max: &mut [f32], leaf: &[f32], point: &[f32]) -> bool {
+    let mut inside = true;
+    for (((lo, hi), &v), &p) in min.iter_mut().zip(max.iter_mut()).zip(leaf).zip(point) {
+        *lo = if v < *lo { v } else { *lo };
+        *hi = if v > *hi { v } else { *hi };
+        inside &= (*lo <= p) & (p <= *hi);
+    }
+    inside
 }

@@ -135,9 +135,16 @@ impl Tree {
             depth -= 1;
             let n = node as usize;
             let other = if self.nodes[n].left == child { self.nodes[n].right } else { self.nodes[n].left };
-            self.node_box(other, store, &mut smin, &mut smax);
-            grow_box(&mut min, &mut max, &smin);
-            grow_box(&mut min, &mut max, &smax);
+            if visitor.needs_sibling() {
+                self.node_box(other, store, &mut smin, &mut smax);
+                grow_box(&mut min, &mut max, &smin);
+                grow_box(&mut min, &mut max, &smax);
+            } else {
+                // Without the sibling's own box the running box can grow leaf by leaf, and stop
+                // once it holds the point: the whole box holds it too, so the visitor sees what
+                // the exact box would give it (nothing separates the point here) and is done.
+                self.grow_box_until_it_holds(other, store, &mut min, &mut max, point);
+            }
             visitor.accept_node(point, &min, &max, (&smin, &smax), self.nodes[n].mass as u32, depth);
             child = NodeRef::internal(node);
             node = self.nodes[n].parent;
