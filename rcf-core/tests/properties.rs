@@ -35,6 +35,15 @@ fn forest(dims: usize, shingle: usize, sample: usize, decay: f64, seed: u64) -> 
         .unwrap()
 }
 
+/// The round-trip tests' forest (2 inputs, shingle 3, 4 trees of 8) after `points`.
+fn fed(points: &[Vec<f32>], seed: u64) -> Forest {
+    let mut f = forest(2, 3, 8, 0.1, seed);
+    for p in points {
+        f.update(p).unwrap();
+    }
+    f
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -78,10 +87,7 @@ proptest! {
         later in prop::collection::vec(small_point(2), 1..50),
         seed in any::<u64>(),
     ) {
-        let mut original = forest(2, 3, 8, 0.1, seed);
-        for p in &points {
-            original.update(p).unwrap();
-        }
+        let mut original = fed(&points, seed);
         let mut restored = Forest::from_bytes(&original.to_bytes()).unwrap();
         prop_assert_eq!(&restored, &original);
         for p in &later {
@@ -90,17 +96,15 @@ proptest! {
         prop_assert_eq!(original.to_bytes(), restored.to_bytes());
     }
 
-    /// The compact form regrows the same forest every time, keeps every sample, and stays compact.
+    /// The compact form regrows the same forest every time and keeps every sample (its compact
+    /// bytes come back unchanged).
     #[test]
     fn compact_round_trip_is_deterministic_and_keeps_the_samples(
         points in prop::collection::vec(small_point(2), 1..150),
         later in prop::collection::vec(small_point(2), 1..50),
         seed in any::<u64>(),
     ) {
-        let mut original = forest(2, 3, 8, 0.1, seed);
-        for p in &points {
-            original.update(p).unwrap();
-        }
+        let original = fed(&points, seed);
         let compact = original.to_compact_bytes();
         let mut first = Forest::from_bytes(&compact).unwrap();
         let mut second = Forest::from_bytes(&compact).unwrap();
