@@ -82,8 +82,8 @@ impl TryFrom<CompactForest> for Forest {
         if store.dims() != c.config.dimensions() {
             return Err("the point store's dimensions do not match the configuration".into());
         }
-        let live = (0..store.capacity() as u32).filter(|&s| store.is_live(s));
-        if let Some(slot) = live.clone().find(|&s| store.get(s).iter().any(|v| !v.is_finite())) {
+        let mut live = (0..store.capacity() as u32).filter(|&s| store.is_live(s));
+        if let Some(slot) = live.find(|&s| store.get(s).iter().any(|v| !v.is_finite())) {
             return Err(format!("point {slot} holds a value that is not finite"));
         }
         let (dims, cache) = (c.config.dimensions(), c.config.bounding_box_cache);
