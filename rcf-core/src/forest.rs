@@ -55,6 +55,17 @@ impl SampledTree {
     }
 }
 
+/// The trees of `chunk` (at most [`GROUP`], at least one) as a stack array and how many it holds:
+/// queries group trees once per point, too often to allocate.
+#[inline(always)]
+fn tree_group(chunk: &[SampledTree]) -> ([&Tree; GROUP], usize) {
+    let mut group = [&chunk[0].tree; GROUP];
+    for (slot, t) in group.iter_mut().zip(chunk) {
+        *slot = &t.tree;
+    }
+    (group, chunk.len().min(GROUP))
+}
+
 /// A Random Cut Forest over a stream of points.
 ///
 /// Scoring takes `&self` and never changes the forest; [`Forest::update`] inserts a point.
@@ -257,13 +268,9 @@ impl Forest {
     fn score_point_portable(&self, point: &[f32]) -> f64 {
         let mut total = 0.0;
         let mut normaliser = (u32::MAX, 0.0);
-        // On the stack: this runs once per scored point.
-        let mut buffer: [&Tree; GROUP] = [&self.trees[0].tree; GROUP];
         for chunk in self.trees.chunks(GROUP) {
-            for (slot, t) in buffer.iter_mut().zip(chunk) {
-                *slot = &t.tree;
-            }
-            let group = &buffer[..chunk.len()];
+            let (buffer, n) = tree_group(chunk);
+            let group = &buffer[..n];
             let leaves = descend_group(group, point);
             for (tree, &(leaf, depth)) in group.iter().zip(&leaves) {
                 let mut visitor = ScoreVisitor::new(tree.mass());
@@ -278,11 +285,10 @@ impl Forest {
     /// into, descending [`GROUP`] trees at a time (see [`descend_group`]).
     #[inline]
     fn for_each_leaf(&self, point: &[f32], mut visit: impl FnMut(&Tree, NodeRef, usize)) {
-        let mut group: Vec<&Tree> = Vec::with_capacity(GROUP);
         for chunk in self.trees.chunks(GROUP) {
-            group.clear();
-            group.extend(chunk.iter().map(|t| &t.tree));
-            let leaves = descend_group(&group, point);
+            let (buffer, n) = tree_group(chunk);
+            let group = &buffer[..n];
+            let leaves = descend_group(group, point);
             for (tree, &(leaf, depth)) in group.iter().zip(&leaves) {
                 visit(tree, leaf, depth);
             }
