@@ -70,15 +70,7 @@ impl TryFrom<CompactForest> for Forest {
             return Err(format!("tree {i}: sampler heap is invalid"));
         }
         let mut store = c.store;
-        let mut counts = vec![0u32; store.capacity()];
-        for (sampler, _) in &c.samplers {
-            for p in sampler.points() {
-                let count = counts.get_mut(p.slot as usize).ok_or("a sampled point is outside the point store")?;
-                *count = count.checked_add(1).ok_or("reference count overflow")?;
-            }
-        }
-        store.set_ref_counts(counts);
-        store.check_free_list()?;
+        store.recount(c.samplers.iter().map(|(s, _)| s))?;
         if store.dims() != c.config.dimensions() {
             return Err("the point store's dimensions do not match the configuration".into());
         }

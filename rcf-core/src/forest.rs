@@ -106,15 +106,7 @@ impl TryFrom<StoredForest> for Forest {
     type Error = String;
 
     fn try_from(mut s: StoredForest) -> Result<Self, String> {
-        let mut counts = vec![0u32; s.store.capacity()];
-        for t in &s.trees {
-            for p in t.sampler.points() {
-                let count = counts.get_mut(p.slot as usize).ok_or("a sampled point is outside the point store")?;
-                *count = count.checked_add(1).ok_or("reference count overflow")?;
-            }
-        }
-        s.store.set_ref_counts(counts);
-        s.store.check_free_list()?;
+        s.store.recount(s.trees.iter().map(|t| &t.sampler))?;
         let mut trees = s.trees;
         for (i, t) in trees.iter_mut().enumerate() {
             t.tree.rebuild_derived(&s.store).map_err(|e| format!("tree {i}: {e}"))?;

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sampler::Sampler;
+
 /// Storage of fixed-length points with reference counts and slot reuse.
 ///
 /// A point's values are one contiguous run of `values`, starting at `starts[slot]`. A shingled
@@ -165,8 +167,20 @@ impl PointStore {
         self.shingle_step > 0 && self.shingle_step < self.dims
     }
 
-    /// Sets reference counts from scratch (used when loading: counts are not stored).
-    pub(crate) fn set_ref_counts(&mut self, counts: Vec<u32>) {
+    /// Sets reference counts from scratch, one per sampled entry of `samplers` (used when
+    /// loading: counts are not stored), then checks the free list against them.
+    pub(crate) fn recount<'a>(&mut self, samplers: impl IntoIterator<Item = &'a Sampler>) -> Result<(), String> {
+        let mut counts = vec![0u32; self.capacity()];
+        for p in samplers.into_iter().flat_map(Sampler::points) {
+            let count = counts.get_mut(p.slot as usize).ok_or("a sampled point is outside the point store")?;
+            *count = count.checked_add(1).ok_or("reference count overflow")?;
+        }
+        self.ref_counts = counts;
+        self.check_free_list()
+    }
+
+    #[cfg(test)]
+    fn set_ref_counts(&mut self, counts: Vec<u32>) {
         self.ref_counts = counts;
     }
 
