@@ -16,10 +16,18 @@ use crate::forest::Forest;
 pub const MAGIC: &[u8; 8] = b"RCFMODEL";
 /// The newest format version this build reads. Version 1 held a bare forest; version 2 holds a
 /// [`ModelPayload`] (a forest or a thresholded detector); version 3 adds the compact forest
-/// ([`Forest::to_compact_bytes`]). Files are written with the oldest version that can hold them.
-pub const FORMAT_VERSION: u32 = 3;
-/// The version of files holding a forest or a detector with its trees.
+/// ([`Forest::to_compact_bytes`]); version 4 changes the detector's state (the corrector keeps
+/// the last anomaly's score and the similar-context setting). Files are written with the oldest
+/// version that can hold them.
+pub const FORMAT_VERSION: u32 = 4;
+/// The version of files holding a forest with its trees.
 const EXACT_VERSION: u32 = 2;
+/// The version of files holding a compact forest.
+const COMPACT_VERSION: u32 = 3;
+/// The version of files holding a thresholded detector; older detector files have another layout.
+const DETECTOR_VERSION: u32 = 4;
+/// Bincode's tag of [`StoredPayload::Detector`] (its variant index as a one-byte varint).
+const DETECTOR_TAG: u8 = 1;
 const HEADER_LEN: usize = 32;
 
 fn codec() -> impl Options {
@@ -59,17 +67,25 @@ impl ModelPayload {
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
             ModelPayload::Forest(f) => encode(PayloadRef::Forest(f), EXACT_VERSION),
-            ModelPayload::Detector(d) => encode(PayloadRef::Detector(d), EXACT_VERSION),
+            ModelPayload::Detector(d) => encode(PayloadRef::Detector(d), DETECTOR_VERSION),
         }
     }
 
-    /// Reads any model file this build understands (format versions 1 to 3), checking every part.
+    /// Reads any model file this build understands (format versions 1 to 4; detectors from 4),
+    /// checking every part.
     pub fn from_bytes(bytes: &[u8]) -> Result<ModelPayload, ModelFileError> {
         let header = read_header(bytes)?;
         let payload = &bytes[HEADER_LEN..HEADER_LEN + header.payload_len];
         let found = crc32fast::hash(payload);
         if found != header.checksum {
             return Err(ModelFileError::Checksum { expected: header.checksum, found });
+        }
+        if (2..DETECTOR_VERSION).contains(&header.version) && payload.first() == Some(&DETECTOR_TAG) {
+            return Err(ModelFileError::Inconsistent(format!(
+                "this thresholded detector was saved in format version {}, whose detector state this build \
+                 no longer reads (detectors need version {DETECTOR_VERSION}); process the data again with this build",
+                header.version
+            )));
         }
         let decoder = codec().with_limit(payload.len() as u64);
         let decoded = match header.version {
@@ -79,9 +95,9 @@ impl ModelPayload {
         let (model, regrown) = match decoded.map_err(|e| ModelFileError::Decode(e.to_string()))? {
             StoredPayload::Forest(f) => (ModelPayload::Forest(f), false),
             StoredPayload::Detector(d) => (ModelPayload::Detector(d), false),
-            StoredPayload::CompactForest(_) if header.version < FORMAT_VERSION => {
+            StoredPayload::CompactForest(_) if header.version < COMPACT_VERSION => {
                 return Err(ModelFileError::Inconsistent(format!(
-                    "a compact forest needs format version {FORMAT_VERSION}, the header says {}",
+                    "a compact forest needs format version {COMPACT_VERSION}, the header says {}",
                     header.version
                 )));
             }
@@ -131,7 +147,7 @@ impl Forest {
     /// its scores are statistically equivalent to this forest's but not bit-identical. Loading the
     /// same file always gives the same forest.
     pub fn to_compact_bytes(&self) -> Vec<u8> {
-        encode(PayloadRef::CompactForest(self.into()), FORMAT_VERSION)
+        encode(PayloadRef::CompactForest(self.into()), COMPACT_VERSION)
     }
 
     /// Reads a forest written by [`Forest::to_bytes`] or [`Forest::to_compact_bytes`] (this or an
@@ -149,7 +165,7 @@ impl Forest {
 impl Detector {
     /// Serializes the detector's complete state in the model file format.
     pub fn to_bytes(&self) -> Vec<u8> {
-        encode(PayloadRef::Detector(self), EXACT_VERSION)
+        encode(PayloadRef::Detector(self), DETECTOR_VERSION)
     }
 
     /// Reads a detector written by [`Detector::to_bytes`].

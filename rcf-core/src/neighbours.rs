@@ -24,10 +24,16 @@ impl Forest {
         check_point(input, self.config.input_dims)?;
         let mut point = Vec::with_capacity(self.config.dimensions());
         self.shingle.point_with(input, &mut point);
+        Ok(self.near_neighbours_of_point(&point, k))
+    }
+
+    /// As [`Forest::near_neighbours`], for a whole (already shingled) point of the forest's
+    /// dimensions.
+    pub(crate) fn near_neighbours_of_point(&self, point: &[f32], k: usize) -> Vec<Neighbour> {
         let mut votes: Vec<(u32, usize)> = Vec::new();
         let nothing_missing = vec![false; point.len()];
         for t in &self.trees {
-            if let Some(leaf) = t.tree.impute_leaf(&point, &nothing_missing, &self.store) {
+            if let Some(leaf) = t.tree.impute_leaf(point, &nothing_missing, &self.store) {
                 match votes.iter_mut().find(|(slot, _)| *slot == leaf.slot) {
                     Some(entry) => entry.1 += 1,
                     None => votes.push((leaf.slot, 1)),
@@ -38,13 +44,13 @@ impl Forest {
             .into_iter()
             .map(|(slot, count)| {
                 let p = self.store.get(slot);
-                let distance = p.iter().zip(&point).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>().sqrt();
+                let distance = p.iter().zip(point).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>().sqrt();
                 Neighbour { point: p.to_vec(), distance, tree_fraction: count as f64 / self.trees.len() as f64 }
             })
             .collect();
         out.sort_by(|a, b| a.distance.total_cmp(&b.distance));
         out.truncate(k);
-        Ok(out)
+        out
     }
 
     /// Density of the sample around the next input: the tree-weighted fraction of the sample per

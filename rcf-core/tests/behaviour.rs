@@ -175,7 +175,7 @@ fn model_file_errors_are_specific() {
     assert!(matches!(Forest::from_bytes(&corrupted), Err(ModelFileError::Checksum { .. })));
     let mut newer = bytes.clone();
     newer[8..12].copy_from_slice(&99u32.to_le_bytes());
-    assert_eq!(Forest::from_bytes(&newer).unwrap_err(), ModelFileError::NewerVersion { found: 99, supported: 3 });
+    assert_eq!(Forest::from_bytes(&newer).unwrap_err(), ModelFileError::NewerVersion { found: 99, supported: 4 });
     let mut trailing = bytes.clone();
     trailing.push(0);
     assert!(matches!(Forest::from_bytes(&trailing), Err(ModelFileError::Inconsistent(_))));

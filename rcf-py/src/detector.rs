@@ -15,7 +15,8 @@ use crate::errors::{guarded, Error};
 use crate::forest::{check_forecast, forecast_arrays, PyForest};
 
 /// The suppression reasons, in the order of their codes in `process_series` output.
-pub const SUPPRESSIONS: [&str; 5] = ["none", "near_expected", "earlier_anomaly_in_shingle", "alert_once", "continuation"];
+pub const SUPPRESSIONS: [&str; 6] =
+    ["none", "near_expected", "earlier_anomaly_in_shingle", "alert_once", "continuation", "similar_context"];
 
 fn suppression_code(s: Suppression) -> u8 {
     match s {
@@ -24,6 +25,7 @@ fn suppression_code(s: Suppression) -> u8 {
         Suppression::EarlierAnomalyInShingle => 2,
         Suppression::AlertOnce => 3,
         Suppression::Continuation => 4,
+        Suppression::SimilarContext => 5,
     }
 }
 
@@ -199,7 +201,8 @@ impl PyDetector {
     #[pyo3(signature = (input_dims, *, shingle_size=8, num_trees=50, sample_size=256, time_decay=None,
                         output_after=None, seed=None, transform="none", z_factor=3.0, lower_threshold=0.8,
                         anomaly_rate=None, fill="reject", fill_values=None, alert_once=false,
-                        ignore_near_expected=(0.0, 0.0), noise_suppression=1.0, forecast_horizon=None))]
+                        ignore_near_expected=(0.0, 0.0), noise_suppression=1.0, similar_context_suppression=0.1,
+                        forecast_horizon=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         input_dims: usize,
@@ -218,6 +221,7 @@ impl PyDetector {
         alert_once: bool,
         ignore_near_expected: (f64, f64),
         noise_suppression: f64,
+        similar_context_suppression: f64,
         forecast_horizon: Option<usize>,
     ) -> PyResult<Self> {
         let detector = guarded(|| {
@@ -231,7 +235,8 @@ impl PyDetector {
                 .fill(parse_fill(fill, fill_values)?)
                 .alert_once(alert_once)
                 .ignore_near_expected(ignore_near_expected.0, ignore_near_expected.1)
-                .noise_suppression(noise_suppression);
+                .noise_suppression(noise_suppression)
+                .similar_context_suppression(similar_context_suppression);
             if let Some(l) = time_decay {
                 b = b.time_decay(l);
             }

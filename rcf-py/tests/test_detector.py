@@ -184,6 +184,8 @@ def test_other_bad_input():
         ({"anomaly_rate": 0.9}, ValueError),
         ({"ignore_near_expected": (1.0,)}, ValueError),
         ({"noise_suppression": -1}, ValueError),
+        ({"similar_context_suppression": 1.5}, ValueError),
+        ({"similar_context_suppression": "high"}, TypeError),
         ({"random_state": -1}, ValueError),
     ],
 )

@@ -84,7 +84,7 @@ def test_artifact_layout_matches_random_cut_forest(trained, tmp_path):
         model = tar.extractfile("model.rcf").read()
         manifest = json.loads(tar.extractfile("manifest.json").read())
     assert model[:8] == b"RCFMODEL" and model == d.detector_.to_bytes()
-    assert manifest["artifact_version"] == 1 and manifest["model_format_version"] == 2
+    assert manifest["artifact_version"] == 1 and manifest["model_format_version"] == 4  # detectors: version 4
     assert manifest["model_checksum"] == f"{zlib.crc32(model):08x}"
     assert (manifest["feature_dim"], manifest["shingle_size"], manifest["num_trees"]) == (2, 4, 30)
     assert manifest["hyperparameters"]["model_type"] == "thresholded"

@@ -94,7 +94,7 @@ def test_artifact_layout_is_model_rcf_plus_manifest(model, tmp_path):
     assert model_bytes[:8] == b"RCFMODEL"
     assert model_bytes == model.forest_.to_bytes()
     assert manifest["artifact_version"] == 1
-    assert manifest["model_format_version"] == 2 and rcf.FORMAT_VERSION == 3  # exact models stay at version 2
+    assert manifest["model_format_version"] == 2 and rcf.FORMAT_VERSION == 4  # exact models stay at version 2
     assert manifest["feature_dim"] == 3 and manifest["shingle_size"] == 2
     assert manifest["num_trees"] == 25 and manifest["num_samples_per_tree"] == 256
     assert manifest["hyperparameters"]["num_samples_per_tree"] == "256"

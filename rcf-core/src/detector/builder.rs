@@ -30,6 +30,7 @@ pub struct DetectorBuilder {
     near_expected_absolute: f64,
     near_expected_relative: f64,
     noise_factor: f64,
+    similar_context_support: f64,
     forecast_horizon: Option<usize>,
 }
 
@@ -48,6 +49,7 @@ impl DetectorBuilder {
             near_expected_absolute: 0.0,
             near_expected_relative: 0.0,
             noise_factor: 1.0,
+            similar_context_support: 0.1,
             forecast_horizon: None,
         }
     }
@@ -127,10 +129,20 @@ impl DetectorBuilder {
         self
     }
     /// Suppress anomalies whose values depart from the expected values by no more than `factor`
-    /// times the stream's typical step-to-step change, in every dimension (default 1; 0 turns this
-    /// off). Removes alarms on points that are unusual as a shingle but not in their values.
+    /// times the larger of the stream's typical step-to-step change and the average step along
+    /// the shingle since the anomaly, in every dimension (default 1; 0 turns this off). Removes
+    /// alarms on points that are unusual as a shingle but not in their values. The same tolerance
+    /// decides which values count as alike in [`DetectorBuilder::similar_context_suppression`].
     pub fn noise_suppression(mut self, factor: f64) -> Self {
         self.noise_factor = factor.max(0.0);
+        self
+    }
+    /// Suppress an anomaly when at least `fraction` of the (up to 50) sampled points nearest to
+    /// its shingle hold values within the noise tolerance of its own at the anomaly's position:
+    /// such values have been seen in a similar context before (default 0.1, AWS TRCF's; 0 turns
+    /// this off).
+    pub fn similar_context_suppression(mut self, fraction: f64) -> Self {
+        self.similar_context_support = fraction.clamp(0.0, 1.0);
         self
     }
 
@@ -179,6 +191,7 @@ impl DetectorBuilder {
                 near_expected_absolute: self.near_expected_absolute,
                 near_expected_relative: self.near_expected_relative,
                 noise_factor: self.noise_factor,
+                similar_context_support: self.similar_context_support,
             },
             calibration: self.forecast_horizon.map(|h| Calibration::new(h, self.input_dims)),
             recent_inputs: VecDeque::with_capacity(config.shingle_size),

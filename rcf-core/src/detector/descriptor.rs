@@ -15,8 +15,12 @@ pub enum Suppression {
     EarlierAnomalyInShingle,
     /// Alert-once: the anomaly continues one already reported.
     AlertOnce,
-    /// The score stayed high without rising: a continuation, not a new anomaly.
+    /// A continuation of the event already reported: the score stayed high without rising, or
+    /// the last reported anomaly is still inside the shingle and scored at least as high.
     Continuation,
+    /// Values like these were seen before in a similar context: enough of the sampled points
+    /// nearest to the shingle hold them (see `DetectorBuilder::similar_context_suppression`).
+    SimilarContext,
 }
 
 /// The detector's verdict on one input.

@@ -28,6 +28,9 @@ use crate::error::InputError;
 use crate::forest::Forest;
 use crate::impute::Forecast;
 
+/// Near neighbours consulted by the similar-context check (AWS TRCF's value).
+const NEIGHBOURS_CONSULTED: usize = 50;
+
 /// An input the detector cannot process.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum DetectorError {
@@ -63,13 +66,21 @@ pub(crate) struct Settings {
     pub(crate) near_expected_absolute: f64,
     pub(crate) near_expected_relative: f64,
     pub(crate) noise_factor: f64,
+    pub(crate) similar_context_support: f64,
 }
 
-/// The last reported anomaly: which input it was and the transformed values expected there.
+/// True when every actual value is within `tolerance` of the expected one (per dimension).
+fn within(actual: &[f32], expected: &[f32], tolerance: &[f64]) -> bool {
+    actual.iter().zip(expected).zip(tolerance).all(|((&a, &e), &t)| (a as f64 - e as f64).abs() <= t)
+}
+
+/// The last reported anomaly: which input it was, the transformed values expected there, and its
+/// score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct LastAnomaly {
     index: u64,
     expected: Vec<f32>,
+    score: f64,
 }
 
 /// A streaming anomaly detector with grades, thresholds and explanations.
@@ -343,13 +354,16 @@ impl Detector {
         let before = if back == 0 { self.recent_input(0) } else { self.recent_input(back) };
         let expected = self.transformer.invert_after(&expected_transformed, before);
 
-        d.suppression = if self.near_expected(&actual, &expected) || self.within_noise(&actual, &expected) {
+        let uncertainty = self.uncertainty(&point, block, dims, shingle);
+        d.suppression = if self.near_expected(&actual, &expected) || within(&actual, &expected, &uncertainty) {
             Suppression::NearExpected
+        } else if self.seen_in_similar_context(&point, block, dims, &uncertainty) {
+            Suppression::SimilarContext
         } else if self.is_echo(&point, dims, shingle, d.threshold) {
             Suppression::EarlierAnomalyInShingle
         } else if self.settings.alert_once && self.previous_high {
             Suppression::AlertOnce
-        } else if self.previous_high && d.score <= self.previous_score {
+        } else if self.continues_last_anomaly(d.score, shingle) {
             Suppression::Continuation
         } else {
             Suppression::None
@@ -359,11 +373,53 @@ impl Detector {
             self.last_anomaly = Some(LastAnomaly {
                 index: self.inputs_seen - back as u64,
                 expected: expected_transformed.clone(),
+                score: d.score,
             });
         }
         d.attribution = Some(attribution);
         d.expected_values = Some(expected);
         d.actual_values = Some(actual);
+    }
+
+    /// How far (input units, per dimension) a value at shingle position `block` may sit from
+    /// another and still be indistinguishable: the noise factor times the larger of the stream's
+    /// typical step-to-step change and the average step along the shingle from `block` on (after
+    /// AWS TRCF's uncertainty box), plus a rounding allowance.
+    fn uncertainty(&self, point: &[f32], block: usize, dims: usize, shingle: usize) -> Vec<f64> {
+        (0..dims)
+            .map(|i| {
+                let (shift, scale) = self.transformer.shift_and_scale(i);
+                let steps: Vec<f64> = (block..shingle.saturating_sub(1))
+                    .map(|k| (point[k * dims + i] as f64 - point[(k + 1) * dims + i] as f64).abs())
+                    .collect();
+                let path = if steps.is_empty() { 0.0 } else { steps.iter().sum::<f64>() / steps.len() as f64 };
+                self.settings.noise_factor * (scale * path).max(self.transformer.noise(i)) + 1e-3 * shift.abs()
+            })
+            .collect()
+    }
+
+    /// True when enough of the sampled points nearest to `point` hold, at shingle position
+    /// `block`, values within `uncertainty` of the point's: the model has seen such values in a
+    /// similar context, so they are not news.
+    fn seen_in_similar_context(&self, point: &[f32], block: usize, dims: usize, uncertainty: &[f64]) -> bool {
+        let support = self.settings.similar_context_support;
+        if support <= 0.0 {
+            return false;
+        }
+        let neighbours = self.forest.near_neighbours_of_point(point, NEIGHBOURS_CONSULTED);
+        let scales: Vec<f64> = (0..dims).map(|i| self.transformer.shift_and_scale(i).1).collect();
+        let range = block * dims..(block + 1) * dims;
+        let close = neighbours
+            .iter()
+            .filter(|n| {
+                n.point[range.clone()]
+                    .iter()
+                    .zip(&point[range.clone()])
+                    .enumerate()
+                    .all(|(i, (&a, &b))| scales[i] * (a as f64 - b as f64).abs() <= uncertainty[i])
+            })
+            .count();
+        !neighbours.is_empty() && close as f64 >= support * neighbours.len() as f64
     }
 
     /// The raw input `back` steps before the newest stored one (0 = the newest stored).
@@ -383,14 +439,13 @@ impl Detector {
         })
     }
 
-    fn within_noise(&self, actual: &[f32], expected: &[f32]) -> bool {
-        let factor = self.settings.noise_factor;
-        factor > 0.0
-            && actual
-                .iter()
-                .zip(expected)
-                .enumerate()
-                .all(|(i, (&a, &e))| (a as f64 - e as f64).abs() <= factor * self.transformer.noise(i))
+    /// True when `score` belongs to the event already reported: the scores have stayed high
+    /// without rising, or the last reported anomaly is still inside the shingle and scored at
+    /// least as high.
+    fn continues_last_anomaly(&self, score: f64, shingle: usize) -> bool {
+        let rising = score > self.previous_score;
+        let recent = self.last_anomaly.as_ref().filter(|l| self.inputs_seen - l.index < shingle as u64);
+        (self.previous_high && !rising) || recent.is_some_and(|l| score <= l.score)
     }
 
     /// True when the score is explained by the last anomaly still inside the shingle: with that

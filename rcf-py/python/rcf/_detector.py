@@ -56,7 +56,7 @@ class AnomalyDescriptor:
         True while scores stay above the threshold, reported or not.
     suppression : str
         Why a candidate (score above the threshold) was not reported: ``"none"``, ``"near_expected"``,
-        ``"earlier_anomaly_in_shingle"``, ``"alert_once"`` or ``"continuation"``.
+        ``"earlier_anomaly_in_shingle"``, ``"alert_once"``, ``"continuation"`` or ``"similar_context"``.
     imputed_values : int
         Values imputed for this input (its NaN values and the inputs of a timestamp gap before it).
     expected_values, actual_values : ndarray of shape (n_features,) or None
@@ -166,7 +166,12 @@ class ThresholdedRandomCutForest:
         expected values, or within ``relative * |expected|``, in every feature.
     noise_suppression : float, default=1.0
         Do not report anomalies departing from the expected values by no more than this many times
-        the stream's typical step-to-step change (0 turns this off).
+        the larger of the stream's typical step-to-step change and the average step along the
+        shingle since the anomaly (0 turns this off).
+    similar_context_suppression : float, default=0.1
+        Do not report an anomaly when at least this fraction of the (up to 50) sampled shingles
+        nearest to its own hold values within that noise tolerance of its values: it has been seen
+        before in a similar context (AWS TRCF's rule and value; 0 turns this off).
     forecast_horizon : int or None, default=None
         Keep calibrating forecasts of this many steps against what arrives, so that :meth:`forecast`
         intervals cover the stated fraction of later values.
@@ -213,6 +218,7 @@ class ThresholdedRandomCutForest:
         alert_once: bool = False,
         ignore_near_expected: Tuple[float, float] = (0.0, 0.0),
         noise_suppression: float = 1.0,
+        similar_context_suppression: float = 0.1,
         forecast_horizon: Optional[int] = None,
     ) -> None:
         self.shingle_size = shingle_size
@@ -229,6 +235,7 @@ class ThresholdedRandomCutForest:
         self.alert_once = alert_once
         self.ignore_near_expected = ignore_near_expected
         self.noise_suppression = noise_suppression
+        self.similar_context_suppression = similar_context_suppression
         self.forecast_horizon = forecast_horizon
         self._check_params()
 
@@ -247,6 +254,7 @@ class ThresholdedRandomCutForest:
         "alert_once",
         "ignore_near_expected",
         "noise_suppression",
+        "similar_context_suppression",
         "forecast_horizon",
     )
 
@@ -603,6 +611,9 @@ class ThresholdedRandomCutForest:
             "alert_once": bool(self.alert_once),
             "ignore_near_expected": (absolute, relative),
             "noise_suppression": _real("noise_suppression", self.noise_suppression, low=0.0),
+            "similar_context_suppression": _real(
+                "similar_context_suppression", self.similar_context_suppression, low=0.0, high=1.0
+            ),
             "forecast_horizon": None
             if self.forecast_horizon is None
             else _count("forecast_horizon", self.forecast_horizon),
@@ -876,7 +887,7 @@ def _count(name: str, value: Any, low: int = 1) -> int:
     return int(value)
 
 
-def _real(name: str, value: Any, low: Optional[float] = None) -> float:
+def _real(name: str, value: Any, low: Optional[float] = None, high: Optional[float] = None) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     value = float(value)
@@ -884,6 +895,8 @@ def _real(name: str, value: Any, low: Optional[float] = None) -> float:
         raise ValueError(f"{name} must be finite, got {value}")
     if low is not None and value < low:
         raise ValueError(f"{name} must be at least {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be at most {high}, got {value}")
     return value
 
 

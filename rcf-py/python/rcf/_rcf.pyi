@@ -114,6 +114,7 @@ class Detector:
         alert_once: bool = False,
         ignore_near_expected: Tuple[float, float] = (0.0, 0.0),
         noise_suppression: float = 1.0,
+        similar_context_suppression: float = 0.1,
         forecast_horizon: Optional[int] = None,
     ) -> None: ...
     def process(self, x: npt.NDArray[np.float32], timestamp: Optional[int] = None) -> Dict[str, np.ndarray]:
