@@ -248,6 +248,30 @@ fn recurring_spikes_stop_being_news_but_a_new_height_is_reported() {
     assert!(graded_without > graded, "the check changed nothing");
 }
 
+/// A seasonal series that moves up by two amplitudes at `shift` and stays there.
+fn level_shift(points: usize, shift: usize) -> Vec<f32> {
+    (0..points)
+        .map(|t| {
+            let noise = ((t * 7919) % 101) as f32 / 101.0 - 0.5;
+            3.0 * (t as f32 * std::f32::consts::TAU / 96.0).sin() + noise + if t >= shift { 6.0 } else { 0.0 }
+        })
+        .collect()
+}
+
+#[test]
+fn a_level_shift_is_reported_at_its_start_and_then_taken_as_drift() {
+    let series = level_shift(8000, 4000);
+    let mut detector = DetectorBuilder::new(1).seed(3).build().unwrap();
+    let out = detector.process_series(&series, None).unwrap();
+    let graded: Vec<usize> = (1000..out.len()).filter(|&t| out[t].grade > 0.0).collect();
+    let drift = out.iter().filter(|d| d.suppression == Suppression::DataDrift).count();
+    println!("level shift: graded {graded:?}, {drift} inputs taken as drift");
+    assert_eq!(graded.first(), Some(&4000), "the shift itself is reported first");
+    assert!(drift > 0, "drift was never recognised");
+    // Without the drift rule this stream raises 28 alarms.
+    assert!(graded.len() <= 16, "{} alarms for one level shift", graded.len());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

@@ -15,8 +15,15 @@ use crate::errors::{guarded, Error};
 use crate::forest::{check_forecast, forecast_arrays, PyForest};
 
 /// The suppression reasons, in the order of their codes in `process_series` output.
-pub const SUPPRESSIONS: [&str; 6] =
-    ["none", "near_expected", "earlier_anomaly_in_shingle", "alert_once", "continuation", "similar_context"];
+pub const SUPPRESSIONS: [&str; 7] = [
+    "none",
+    "near_expected",
+    "earlier_anomaly_in_shingle",
+    "alert_once",
+    "continuation",
+    "similar_context",
+    "data_drift",
+];
 
 fn suppression_code(s: Suppression) -> u8 {
     match s {
@@ -26,6 +33,7 @@ fn suppression_code(s: Suppression) -> u8 {
         Suppression::AlertOnce => 3,
         Suppression::Continuation => 4,
         Suppression::SimilarContext => 5,
+        Suppression::DataDrift => 6,
     }
 }
 

@@ -203,6 +203,7 @@ impl DetectorBuilder {
             previous_graded: false,
             previous_high: false,
             previous_score: 0.0,
+            run: super::drift::Run::new(self.input_dims),
         })
     }
 }

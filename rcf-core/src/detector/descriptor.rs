@@ -21,6 +21,9 @@ pub enum Suppression {
     /// Values like these were seen before in a similar context: enough of the sampled points
     /// nearest to the shingle hold them (see `DetectorBuilder::similar_context_suppression`).
     SimilarContext,
+    /// The stream has settled at a new level: scores have stayed high since an anomaly was
+    /// reported and the values sit where the run's values have been sitting.
+    DataDrift,
 }
 
 /// The detector's verdict on one input.

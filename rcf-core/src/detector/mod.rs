@@ -7,6 +7,7 @@ mod builder;
 mod calibration;
 mod descriptor;
 mod deviation;
+mod drift;
 mod missing;
 mod thresholder;
 mod transform;
@@ -23,6 +24,8 @@ pub use deviation::Deviation;
 pub use missing::{Cadence, FillMethod, MAX_GAP_FILL};
 pub use thresholder::{ThresholdConfig, Thresholder};
 pub use transform::{Transform, Transformer};
+
+use drift::Run;
 
 use crate::error::InputError;
 use crate::forest::Forest;
@@ -101,6 +104,8 @@ pub struct Detector {
     pub(crate) previous_graded: bool,
     pub(crate) previous_high: bool,
     pub(crate) previous_score: f64,
+    /// The run of high scores since the last reported anomaly, for telling drift from anomalies.
+    pub(crate) run: Run,
 }
 
 impl Detector {
@@ -260,6 +265,7 @@ impl Detector {
         let dims = config.input_dims;
         let ok = self.transformer.is_consistent(dims)
             && self.calibration.as_ref().is_none_or(|c| c.is_consistent(dims))
+            && self.run.dims() == dims
             && self.recent_inputs.len() <= config.shingle_size
             && self.recent_inputs.len() == self.recent_imputed.len()
             && self.recent_inputs.iter().all(|v| v.len() == dims)
@@ -324,6 +330,8 @@ impl Detector {
         };
         if high {
             self.explain(&transformed, values, &mut d);
+        } else {
+            self.run.end();
         }
         if score > 0.0 {
             self.thresholder.update(score);
@@ -365,9 +373,12 @@ impl Detector {
             Suppression::AlertOnce
         } else if self.continues_last_anomaly(d.score, shingle) {
             Suppression::Continuation
+        } else if self.run.is_drift(values, |i| self.settings.noise_factor * self.transformer.noise(i)) {
+            Suppression::DataDrift
         } else {
             Suppression::None
         };
+        self.run.record(values, d.suppression == Suppression::None);
         if d.suppression == Suppression::None {
             d.grade = self.thresholder.grade(d.score);
             self.last_anomaly = Some(LastAnomaly {

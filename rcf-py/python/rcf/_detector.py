@@ -56,7 +56,7 @@ class AnomalyDescriptor:
         True while scores stay above the threshold, reported or not.
     suppression : str
         Why a candidate (score above the threshold) was not reported: ``"none"``, ``"near_expected"``,
-        ``"earlier_anomaly_in_shingle"``, ``"alert_once"``, ``"continuation"`` or ``"similar_context"``.
+        ``"earlier_anomaly_in_shingle"``, ``"alert_once"``, ``"continuation"``, ``"similar_context"`` or ``"data_drift"``.
     imputed_values : int
         Values imputed for this input (its NaN values and the inputs of a timestamp gap before it).
     expected_values, actual_values : ndarray of shape (n_features,) or None
