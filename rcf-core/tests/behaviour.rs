@@ -260,6 +260,29 @@ fn version_1_files_still_load() {
 }
 
 #[test]
+fn without_the_box_cache_very_deep_trees_score_identically() {
+    // Points halving towards 0: a random cut of their range leaves all but one or two of them on
+    // one side, so the trees become chains deeper than the local stack of the leaf walks (64),
+    // which must then fall back to their growable stack (checked to happen when this was written).
+    let build = |cache: bool| {
+        ForestBuilder::new(1).num_trees(4).sample_size(256).time_decay(0.0).seed(2).bounding_box_cache(cache).build().unwrap()
+    };
+    let (mut cached, mut lean) = (build(true), build(false));
+    for k in 0..146 {
+        // 2^-k exactly, subnormal past k = 126 (powi would round those to 0).
+        let p = [if k <= 126 { f32::from_bits((127 - k) << 23) } else { f32::from_bits(1 << (149 - k)) }];
+        cached.update(&p).unwrap();
+        lean.update(&p).unwrap();
+    }
+    assert_eq!(lean.stored_points(), 146);
+    for probe in [1.5, 0.75, 0.3, 2f32.powi(-60) * 0.75, f32::from_bits(3 << 5)] {
+        assert_eq!(cached.score(&[probe]).unwrap().to_bits(), lean.score(&[probe]).unwrap().to_bits(), "{probe}");
+        assert_eq!(cached.attribution(&[probe]).unwrap(), lean.attribution(&[probe]).unwrap(), "{probe}");
+    }
+    lean.check_consistency().unwrap();
+}
+
+#[test]
 fn without_the_box_cache_results_are_bit_identical_and_memory_is_smaller() {
     let stream = reference_stream(6000, 3);
     let build = |cache: bool| {

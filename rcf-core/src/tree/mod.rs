@@ -192,37 +192,77 @@ impl Tree {
         }
         min.fill(f32::INFINITY);
         max.fill(f32::NEG_INFINITY);
-        SUBTREE_STACK.with_borrow_mut(|stack| {
-            stack.clear();
-            stack.push(node);
-            while let Some(at) = stack.pop() {
-                if at.is_leaf() {
-                    grow_box(min, max, store.get(self.leaf_slot[at.index()]));
-                } else if !at.is_null() {
-                    stack.push(self.nodes[at.index()].left);
-                    stack.push(self.nodes[at.index()].right);
-                }
-            }
+        self.for_each_leaf_batch(node, store, |batch| {
+            grow_box_by_batch(min, max, batch, None);
+            false
         });
     }
 
     /// Grows `min`/`max` by the leaf points below `node` until the box holds `point` (then the
-    /// rest cannot change whether it does) or every leaf is in.
+    /// rest cannot change whether it does) or every leaf is in. A batch may add a few leaves past
+    /// the one that made the box hold the point, which changes nothing: they are in the box of
+    /// the subtree too.
     fn grow_box_until_it_holds(&self, node: NodeRef, store: &PointStore, min: &mut [f32], max: &mut [f32], point: &[f32]) {
-        SUBTREE_STACK.with_borrow_mut(|stack| {
-            stack.clear();
-            stack.push(node);
-            while let Some(at) = stack.pop() {
-                if at.is_leaf() {
-                    if grow_box_to_hold(min, max, store.get(self.leaf_slot[at.index()]), point) {
+        self.for_each_leaf_batch(node, store, |batch| grow_box_by_batch(min, max, batch, Some(point)));
+    }
+
+    /// Calls `visit` with the leaf points below `node`, [`LEAF_BATCH`] at a time (merging a batch
+    /// into a box reads and writes the box once, not once per leaf), until it returns true. The
+    /// walk keeps its stack in a local array, so the compiler can keep the tree's and the store's
+    /// pointers in registers; a subtree deeper than that array is walked again with a growable
+    /// stack, which is harmless because merging points into a box is idempotent.
+    #[inline(always)]
+    fn for_each_leaf_batch(&self, node: NodeRef, store: &PointStore, mut visit: impl FnMut(&[&[f32]]) -> bool) {
+        let mut batch = [&[][..]; LEAF_BATCH];
+        let mut len = 0;
+        let mut stack = [NodeRef::NULL; LOCAL_STACK];
+        let mut top = 0;
+        let mut at = node;
+        loop {
+            if at.is_leaf() {
+                batch[len] = store.get(self.leaf_slot[at.index()]);
+                len += 1;
+                if len == LEAF_BATCH {
+                    if visit(&batch) {
                         return;
                     }
-                } else if !at.is_null() {
-                    stack.push(self.nodes[at.index()].left);
-                    stack.push(self.nodes[at.index()].right);
+                    len = 0;
                 }
+            } else if !at.is_null() {
+                if top == LOCAL_STACK {
+                    return self.for_each_leaf_batch_deep(node, store, visit);
+                }
+                let n = &self.nodes[at.index()];
+                stack[top] = n.right;
+                top += 1;
+                at = n.left;
+                continue;
             }
-        });
+            if top == 0 {
+                break;
+            }
+            top -= 1;
+            at = stack[top];
+        }
+        if len > 0 {
+            visit(&batch[..len]);
+        }
+    }
+
+    /// [`Tree::for_each_leaf_batch`] for subtrees of any depth, one leaf per batch.
+    #[cold]
+    fn for_each_leaf_batch_deep(&self, node: NodeRef, store: &PointStore, mut visit: impl FnMut(&[&[f32]]) -> bool) {
+        let mut stack = vec![node];
+        while let Some(at) = stack.pop() {
+            if at.is_leaf() {
+                if visit(&[store.get(self.leaf_slot[at.index()])]) {
+                    return;
+                }
+            } else if !at.is_null() {
+                stack.push(self.nodes[at.index()].right);
+                stack.push(self.nodes[at.index()].left);
+            }
+        }
     }
 
     fn new_leaf(&mut self, slot: u32, parent: Index) -> NodeRef {
@@ -309,20 +349,47 @@ pub(crate) fn grow_box(min: &mut [f32], max: &mut [f32], point: &[f32]) {
     }
 }
 
-thread_local! {
-    /// The stack of the walks over a subtree's leaves, reused across calls: they run at every
-    /// level of every walk without cached boxes.
-    static SUBTREE_STACK: std::cell::RefCell<Vec<NodeRef>> = const { std::cell::RefCell::new(Vec::new()) };
-}
 
-/// [`grow_box`] by `leaf`, in the same pass telling whether the grown box holds `point`.
+/// Leaf points merged into a box at once (see [`Tree::for_each_leaf_batch`]).
+const LEAF_BATCH: usize = 16;
+/// Depth of a subtree walk that [`Tree::for_each_leaf_batch`] keeps in its local stack.
+const LOCAL_STACK: usize = 64;
+/// Values per block of [`grow_box_by_batch`]: a block's running minima and maxima stay in
+/// registers while every leaf of the batch is merged in.
+const BLOCK: usize = 8;
+
+/// Grows the box `min`/`max` by every point of `leaves`; returns whether it then holds `point`
+/// (false without a point).
 #[inline(always)]
-fn grow_box_to_hold(min: &mut [f32], max: &mut [f32], leaf: &[f32], point: &[f32]) -> bool {
-    let mut inside = true;
-    for (((lo, hi), &v), &p) in min.iter_mut().zip(max.iter_mut()).zip(leaf).zip(point) {
-        *lo = if v < *lo { v } else { *lo };
-        *hi = if v > *hi { v } else { *hi };
-        inside &= (*lo <= p) & (p <= *hi);
+fn grow_box_by_batch(min: &mut [f32], max: &mut [f32], leaves: &[&[f32]], point: Option<&[f32]>) -> bool {
+    let dims = min.len();
+    let mut inside = point.is_some();
+    let holds = |lo: &[f32], hi: &[f32], p: &[f32]| lo.iter().zip(hi).zip(p).fold(true, |ok, ((l, h), v)| ok & (l <= v) & (v <= h));
+    let mut start = 0;
+    while start + BLOCK <= dims {
+        let block = start..start + BLOCK;
+        let mut lo: [f32; BLOCK] = min[block.clone()].try_into().expect("a block");
+        let mut hi: [f32; BLOCK] = max[block.clone()].try_into().expect("a block");
+        for leaf in leaves {
+            let v: &[f32; BLOCK] = leaf[block.clone()].try_into().expect("a block");
+            for j in 0..BLOCK {
+                lo[j] = if v[j] < lo[j] { v[j] } else { lo[j] };
+                hi[j] = if v[j] > hi[j] { v[j] } else { hi[j] };
+            }
+        }
+        if let Some(p) = point {
+            inside &= holds(&lo, &hi, &p[block.clone()]);
+        }
+        min[block.clone()].copy_from_slice(&lo);
+        max[block].copy_from_slice(&hi);
+        start += BLOCK;
+    }
+    for leaf in leaves {
+        grow_box(&mut min[start..], &mut max[start..], &leaf[start..dims]);
+    }
+    if let Some(p) = point {
+        inside &= holds(&min[start..], &max[start..], &p[start..]);
     }
     inside
 }
+

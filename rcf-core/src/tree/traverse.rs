@@ -43,6 +43,12 @@ fn prefetch(values: &[f32]) {
     let _ = values;
 }
 
+thread_local! {
+    /// The running box and a sibling's box of walks without cached boxes, reused across walks
+    /// instead of allocated for each tree of each point.
+    static WALK_BOXES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Trees descended together by [`descend_group`].
 pub const GROUP: usize = 8;
 
@@ -120,15 +126,38 @@ impl Tree {
     fn visit_from_uncached<V: Visitor>(
         &self,
         leaf: NodeRef,
-        mut depth: usize,
+        depth: usize,
         point: &[f32],
         store: &PointStore,
         visitor: &mut V,
     ) {
         let dims = self.dims;
-        let leaf_point = store.get(self.leaf_slot[leaf.index()]);
-        let (mut min, mut max) = (leaf_point.to_vec(), leaf_point.to_vec());
-        let (mut smin, mut smax) = (vec![0.0; dims], vec![0.0; dims]);
+        WALK_BOXES.with_borrow_mut(|boxes| {
+            boxes.resize(4 * dims, 0.0);
+            let (running, sibling) = boxes.split_at_mut(2 * dims);
+            let (min, max) = running.split_at_mut(dims);
+            let (smin, smax) = sibling.split_at_mut(dims);
+            let leaf_point = store.get(self.leaf_slot[leaf.index()]);
+            min.copy_from_slice(leaf_point);
+            max.copy_from_slice(leaf_point);
+            self.walk_up_uncached(leaf, depth, point, store, visitor, (min, max), (smin, smax));
+        });
+    }
+
+    /// The loop of [`Tree::visit_from_uncached`], given the running box (starting as the leaf's
+    /// point) and room for a sibling's box.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn walk_up_uncached<V: Visitor>(
+        &self,
+        leaf: NodeRef,
+        mut depth: usize,
+        point: &[f32],
+        store: &PointStore,
+        visitor: &mut V,
+        (min, max): (&mut [f32], &mut [f32]),
+        (smin, smax): (&mut [f32], &mut [f32]),
+    ) {
         let mut child = leaf;
         let mut node = self.leaf_parent[leaf.index()];
         while node != NONE && !visitor.is_done() {
@@ -136,16 +165,16 @@ impl Tree {
             let n = node as usize;
             let other = if self.nodes[n].left == child { self.nodes[n].right } else { self.nodes[n].left };
             if visitor.needs_sibling() {
-                self.node_box(other, store, &mut smin, &mut smax);
-                grow_box(&mut min, &mut max, &smin);
-                grow_box(&mut min, &mut max, &smax);
+                self.node_box(other, store, smin, smax);
+                grow_box(min, max, smin);
+                grow_box(min, max, smax);
             } else {
                 // Without the sibling's own box the running box can grow leaf by leaf, and stop
                 // once it holds the point: the whole box holds it too, so the visitor sees what
                 // the exact box would give it (nothing separates the point here) and is done.
-                self.grow_box_until_it_holds(other, store, &mut min, &mut max, point);
+                self.grow_box_until_it_holds(other, store, min, max, point);
             }
-            visitor.accept_node(point, &min, &max, (&smin, &smax), self.nodes[n].mass as u32, depth);
+            visitor.accept_node(point, min, max, (smin, smax), self.nodes[n].mass as u32, depth);
             child = NodeRef::internal(node);
             node = self.nodes[n].parent;
         }
