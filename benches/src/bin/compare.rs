@@ -42,7 +42,7 @@ struct Args {
     /// Points scored by `score_batch` with 1 and with 2 threads (0 skips).
     #[arg(long, default_value_t = 100_000)]
     batch_points: usize,
-    /// Points of the krcflib bounding_box_cache_fraction=0 (memory-lean) pass, run once (0 skips).
+    /// Points of the krcflib bounding_box_cache_fraction=0 (memory-lean) pass, repeated `runs` times (0 skips).
     #[arg(long, default_value_t = 20_000)]
     lean_points: usize,
     /// Print only the scaling table (score+update cost as trees, sample size and dims vary).
@@ -420,22 +420,37 @@ fn lean(wl: &str, p: &Params, args: &Args) {
     }
     let lp = Params { bounding_box_cache_fraction: 0.0, ..*p };
     let data = reference_stream(args.lean_points, p.input_dims);
-    let mut k = build_krcf_small(&lp);
-    let theirs = score_pass(&mut k, &data, p.input_dims);
-    let mut r = build_rcf(&lp);
-    let ours = score_pass(&mut r, &data, p.input_dims);
+    // Per run: [rcf combined, krcflib combined, rcf score, krcflib score, rcf update, krcflib update, ratio].
+    let mut figures: Vec<[f64; 7]> = Vec::new();
+    let (mut heap, mut size) = (0, 0);
+    for _ in 0..args.runs.max(1) {
+        let mut k = build_krcf_small(&lp);
+        let theirs = score_pass(&mut k, &data, p.input_dims);
+        let mut r = build_rcf(&lp);
+        let ours = score_pass(&mut r, &data, p.input_dims);
+        figures.push([
+            ours.combined_rate(),
+            theirs.combined_rate(),
+            ours.op_rate(),
+            theirs.op_rate(),
+            ours.update_rate(),
+            theirs.update_rate(),
+            ours.combined_rate() / theirs.combined_rate(),
+        ]);
+        (heap, size) = (r.heap_bytes(), krcf_size(&k));
+    }
+    let m = |i: usize| median(figures.iter().map(|f| f[i]).collect());
     println!(
-        "workload={wl} op=memory_lean points={} rcf_score_update_per_s={:.0} krcflib_score_update_per_s={:.0} ratio={:.2} rcf_score_per_s={:.0} krcflib_score_per_s={:.0} rcf_update_per_s={:.0} krcflib_update_per_s={:.0} rcf_heap_bytes={} krcflib_size={} (one run; rcf without its box cache, krcflib with bounding_box_cache_fraction 0)",
+        "workload={wl} op=memory_lean points={} rcf_score_update_per_s={:.0} krcflib_score_update_per_s={:.0} ratio={:.2} rcf_score_per_s={:.0} krcflib_score_per_s={:.0} rcf_update_per_s={:.0} krcflib_update_per_s={:.0} rcf_heap_bytes={heap} krcflib_size={size} (median of {} runs; rcf without its box cache, krcflib with bounding_box_cache_fraction 0)",
         args.lean_points,
-        ours.combined_rate(),
-        theirs.combined_rate(),
-        ours.combined_rate() / theirs.combined_rate(),
-        ours.op_rate(),
-        theirs.op_rate(),
-        ours.update_rate(),
-        theirs.update_rate(),
-        r.heap_bytes(),
-        krcf_size(&k),
+        m(0),
+        m(1),
+        m(6),
+        m(2),
+        m(3),
+        m(4),
+        m(5),
+        figures.len(),
     );
 }
 

@@ -400,10 +400,9 @@ impl Detector {
         (0..dims)
             .map(|i| {
                 let (shift, scale) = self.transformer.shift_and_scale(i);
-                let steps: Vec<f64> = (block..shingle.saturating_sub(1))
-                    .map(|k| (point[k * dims + i] as f64 - point[(k + 1) * dims + i] as f64).abs())
-                    .collect();
-                let path = if steps.is_empty() { 0.0 } else { steps.iter().sum::<f64>() / steps.len() as f64 };
+                let steps = block..shingle.saturating_sub(1);
+                let total: f64 = steps.clone().map(|k| (point[k * dims + i] as f64 - point[(k + 1) * dims + i] as f64).abs()).sum();
+                let path = if steps.is_empty() { 0.0 } else { total / steps.len() as f64 };
                 self.settings.noise_factor * (scale * path).max(self.transformer.noise(i)) + 1e-3 * shift.abs()
             })
             .collect()
