@@ -145,7 +145,8 @@ impl Tree {
     }
 
     /// The loop of [`Tree::visit_from_uncached`], given the running box (starting as the leaf's
-    /// point) and room for a sibling's box.
+    /// point) and room for a sibling's box. A function of its own, always inlined: written inside
+    /// the buffer's closure instead, the loop measured 12 % slower on workload b.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn walk_up_uncached<V: Visitor>(
