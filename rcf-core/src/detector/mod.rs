@@ -1,7 +1,9 @@
 //! The thresholded detector (after AWS's ThresholdedRandomCutForest): a forest behind a streaming
 //! transform, a self-adjusting threshold, and a corrector that explains each anomaly (attribution,
-//! where in the shingle it started, what was expected) and suppresses echoes and near-expected
-//! values. Missing values and timestamp gaps can be filled on the fly.
+//! where in the shingle it started, what was expected) and suppresses what is not news: values
+//! near the expected ones, values seen before in a similar context, echoes of an anomaly still in
+//! the shingle, continuations, and a stream settling at a new level. Missing values and timestamp
+//! gaps can be filled on the fly.
 
 mod builder;
 mod calibration;
