@@ -349,7 +349,6 @@ pub(crate) fn grow_box(min: &mut [f32], max: &mut [f32], point: &[f32]) {
     }
 }
 
-
 /// Leaf points merged into a box at once (see [`Tree::for_each_leaf_batch`]).
 const LEAF_BATCH: usize = 16;
 /// Depth of a subtree walk that [`Tree::for_each_leaf_batch`] keeps in its local stack.
