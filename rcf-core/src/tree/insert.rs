@@ -28,12 +28,10 @@ impl Tree {
         // gap/span; conditioned on separating, the cut is uniform over the gap. So draw only the
         // decision per level, and the cut itself once, at the highest separating level. Once the
         // point lies inside a box, no ancestor's cut can separate it, so the walk stops there.
-        let dims = self.dims;
         let leaf_point = store.get(leaf_slot);
         // The box of the current level, grown level by level (copied from the cache when there is one).
         let (mut min, mut max) = (leaf_point.to_vec(), leaf_point.to_vec());
         let (mut chosen_min, mut chosen_max) = (min.clone(), max.clone());
-        let (mut smin, mut smax) = (vec![0.0; dims], vec![0.0; dims]);
         let mut chosen = leaf;
         let mut child = leaf;
         loop {
@@ -55,12 +53,10 @@ impl Tree {
                 min.copy_from_slice(self.min_of(n));
                 max.copy_from_slice(self.max_of(n));
             } else {
+                // Growing stops once the box holds the point: then p = 0 here, as it would be
+                // with the whole box, and the walk ends.
                 let other = if self.nodes[n].left == child { self.nodes[n].right } else { self.nodes[n].left };
-                self.node_box(other, store, &mut smin, &mut smax);
-                for i in 0..dims {
-                    min[i] = min[i].min(smin[i]);
-                    max[i] = max[i].max(smax[i]);
-                }
+                self.grow_box_until_it_holds(other, store, &mut min, &mut max, point);
             }
             child = NodeRef::internal(parent);
         }
