@@ -2,7 +2,7 @@
 //! walk from the leaf towards the root, draw a cut of (node box ∪ point) at every level, and place the
 //! new node at the highest level whose cut separates the point.
 
-use super::{separating_cut, Cut, Index, NodeRef, Tree, NONE};
+use super::{separating_cut, with_two_boxes, Cut, Index, NodeRef, Tree, NONE};
 use crate::point_store::PointStore;
 use crate::rng::{uniform, TreeRng};
 use crate::score::separation_probability;
@@ -29,40 +29,46 @@ impl Tree {
         // decision per level, and the cut itself once, at the highest separating level. Once the
         // point lies inside a box, no ancestor's cut can separate it, so the walk stops there.
         let leaf_point = store.get(leaf_slot);
-        // The box of the current level, grown level by level (copied from the cache when there is one).
-        let (mut min, mut max) = (leaf_point.to_vec(), leaf_point.to_vec());
-        let (mut chosen_min, mut chosen_max) = (min.clone(), max.clone());
-        let mut chosen = leaf;
-        let mut child = leaf;
-        loop {
-            let p = separation_probability(point, &min, &max);
-            if p == 0.0 {
-                break;
+        // The box of the current level, grown level by level (copied from the cache when there
+        // is one), and the box of the highest separating level so far.
+        let (chosen, cut) = with_two_boxes(self.dims, |(min, max), (chosen_min, chosen_max)| {
+            min.copy_from_slice(leaf_point);
+            max.copy_from_slice(leaf_point);
+            chosen_min.copy_from_slice(leaf_point);
+            chosen_max.copy_from_slice(leaf_point);
+            let mut chosen = leaf;
+            let mut child = leaf;
+            loop {
+                let p = separation_probability(point, min, max);
+                if p == 0.0 {
+                    break;
+                }
+                if uniform(rng) < p {
+                    chosen = child;
+                    chosen_min.copy_from_slice(min);
+                    chosen_max.copy_from_slice(max);
+                }
+                let parent = self.parent_of(child);
+                if parent == NONE {
+                    break;
+                }
+                let n = parent as usize;
+                if self.cache_boxes {
+                    min.copy_from_slice(self.min_of(n));
+                    max.copy_from_slice(self.max_of(n));
+                } else {
+                    // Growing stops once the box holds the point: then p = 0 here, as it would be
+                    // with the whole box, and the walk ends.
+                    let other = if self.nodes[n].left == child { self.nodes[n].right } else { self.nodes[n].left };
+                    self.grow_box_until_it_holds(other, store, min, max, point);
+                }
+                child = NodeRef::internal(parent);
             }
-            if uniform(rng) < p {
-                chosen = child;
-                chosen_min.copy_from_slice(&min);
-                chosen_max.copy_from_slice(&max);
-            }
-            let parent = self.parent_of(child);
-            if parent == NONE {
-                break;
-            }
-            let n = parent as usize;
-            if self.cache_boxes {
-                min.copy_from_slice(self.min_of(n));
-                max.copy_from_slice(self.max_of(n));
-            } else {
-                // Growing stops once the box holds the point: then p = 0 here, as it would be
-                // with the whole box, and the walk ends.
-                let other = if self.nodes[n].left == child { self.nodes[n].right } else { self.nodes[n].left };
-                self.grow_box_until_it_holds(other, store, &mut min, &mut max, point);
-            }
-            child = NodeRef::internal(parent);
-        }
-        // The leaf level always separates two distinct points (p = 1 there), so a cut exists.
-        let cut = separating_cut(uniform(rng), point, &chosen_min, &chosen_max)
-            .expect("distinct points always admit a separating cut");
+            // The leaf level always separates two distinct points (p = 1 there), so a cut exists.
+            let cut = separating_cut(uniform(rng), point, chosen_min, chosen_max)
+                .expect("distinct points always admit a separating cut");
+            (chosen, cut)
+        });
         self.splice_above(chosen, cut, slot, store);
         slot
     }

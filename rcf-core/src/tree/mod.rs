@@ -349,6 +349,23 @@ pub(crate) fn grow_box(min: &mut [f32], max: &mut [f32], point: &[f32]) {
     }
 }
 
+thread_local! {
+    /// The buffer behind [`with_two_boxes`].
+    static TWO_BOXES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with two boxes (`min`, `max` pairs) of `dims` values from a buffer reused across calls:
+/// the walks of every tree of every point need them, and allocating them each time showed in
+/// profiles. Not reentrant: `f` must not call it again.
+#[inline(always)]
+fn with_two_boxes<R>(dims: usize, f: impl FnOnce((&mut [f32], &mut [f32]), (&mut [f32], &mut [f32])) -> R) -> R {
+    TWO_BOXES.with_borrow_mut(|buffer| {
+        buffer.resize(4 * dims, 0.0);
+        let (first, second) = buffer.split_at_mut(2 * dims);
+        f(first.split_at_mut(dims), second.split_at_mut(dims))
+    })
+}
+
 /// Leaf points merged into a box at once (see [`Tree::for_each_leaf_batch`]).
 const LEAF_BATCH: usize = 16;
 /// Depth of a subtree walk that [`Tree::for_each_leaf_batch`] keeps in its local stack.

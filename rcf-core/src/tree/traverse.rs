@@ -1,6 +1,6 @@
 //! Leaf-to-root traversal: the one walk that every query (score, attribution) plugs into.
 
-use super::{grow_box, NodeRef, Tree, NONE};
+use super::{grow_box, with_two_boxes, NodeRef, Tree, NONE};
 use crate::point_store::PointStore;
 
 /// A computation carried along the path of a query point, from its leaf up to the root.
@@ -41,12 +41,6 @@ fn prefetch(values: &[f32]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = values;
-}
-
-thread_local! {
-    /// The running box and a sibling's box of walks without cached boxes, reused across walks
-    /// instead of allocated for each tree of each point.
-    static WALK_BOXES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Trees descended together by [`descend_group`].
@@ -131,16 +125,11 @@ impl Tree {
         store: &PointStore,
         visitor: &mut V,
     ) {
-        let dims = self.dims;
-        WALK_BOXES.with_borrow_mut(|boxes| {
-            boxes.resize(4 * dims, 0.0);
-            let (running, sibling) = boxes.split_at_mut(2 * dims);
-            let (min, max) = running.split_at_mut(dims);
-            let (smin, smax) = sibling.split_at_mut(dims);
+        with_two_boxes(self.dims, |(min, max), sibling| {
             let leaf_point = store.get(self.leaf_slot[leaf.index()]);
             min.copy_from_slice(leaf_point);
             max.copy_from_slice(leaf_point);
-            self.walk_up_uncached(leaf, depth, point, store, visitor, (min, max), (smin, smax));
+            self.walk_up_uncached(leaf, depth, point, store, visitor, (min, max), sibling);
         });
     }
 
