@@ -213,13 +213,17 @@ impl Tree {
     /// stack, which is harmless because merging points into a box is idempotent.
     #[inline(always)]
     fn for_each_leaf_batch(&self, node: NodeRef, store: &PointStore, mut visit: impl FnMut(&[&[f32]]) -> bool) {
+        if node.is_null() {
+            return;
+        }
         let mut batch = [&[][..]; LEAF_BATCH];
         let mut len = 0;
         let mut stack = [NodeRef::NULL; LOCAL_STACK];
         let mut top = 0;
         let mut at = node;
         loop {
-            if at.is_leaf() {
+            // The children of internal nodes are never null: the leaf bit alone tells.
+            if at.0 & LEAF_BIT != 0 {
                 batch[len] = store.get(self.leaf_slot[at.index()]);
                 len += 1;
                 if len == LEAF_BATCH {
@@ -228,7 +232,7 @@ impl Tree {
                     }
                     len = 0;
                 }
-            } else if !at.is_null() {
+            } else {
                 if top == LOCAL_STACK {
                     return self.for_each_leaf_batch_deep(node, store, visit);
                 }
