@@ -440,8 +440,9 @@ fn lean(wl: &str, p: &Params, args: &Args) {
         (heap, size) = (r.heap_bytes(), krcf_size(&k));
     }
     let m = |i: usize| median(figures.iter().map(|f| f[i]).collect());
+    let (low, high) = figures.iter().fold((f64::INFINITY, 0f64), |(lo, hi), f| (lo.min(f[6]), hi.max(f[6])));
     println!(
-        "workload={wl} op=memory_lean points={} rcf_score_update_per_s={:.0} krcflib_score_update_per_s={:.0} ratio={:.2} rcf_score_per_s={:.0} krcflib_score_per_s={:.0} rcf_update_per_s={:.0} krcflib_update_per_s={:.0} rcf_heap_bytes={heap} krcflib_size={size} (median of {} runs; rcf without its box cache, krcflib with bounding_box_cache_fraction 0)",
+        "workload={wl} op=memory_lean points={} rcf_score_update_per_s={:.0} krcflib_score_update_per_s={:.0} ratio={:.2} ratio_range={low:.2}-{high:.2} rcf_score_per_s={:.0} krcflib_score_per_s={:.0} rcf_update_per_s={:.0} krcflib_update_per_s={:.0} rcf_heap_bytes={heap} krcflib_size={size} (median of {} runs; rcf without its box cache, krcflib with bounding_box_cache_fraction 0)",
         args.lean_points,
         m(0),
         m(1),
