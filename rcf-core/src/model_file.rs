@@ -17,8 +17,8 @@ pub const MAGIC: &[u8; 8] = b"RCFMODEL";
 /// The newest format version this build reads. Version 1 held a bare forest; version 2 holds a
 /// [`ModelPayload`] (a forest or a thresholded detector); version 3 adds the compact forest
 /// ([`Forest::to_compact_bytes`]); version 4 changes the detector's state (the corrector keeps
-/// the last anomaly's score and the similar-context setting). Files are written with the oldest
-/// version that can hold them.
+/// the last anomaly's score, the similar-context setting and the run tracked for drift). Files
+/// are written with the oldest version that can hold them.
 pub const FORMAT_VERSION: u32 = 4;
 /// The version of files holding a forest with its trees.
 const EXACT_VERSION: u32 = 2;
