@@ -32,6 +32,7 @@ use drift::Run;
 use crate::error::InputError;
 use crate::forest::Forest;
 use crate::impute::Forecast;
+use crate::DiVector;
 
 /// Near neighbours consulted by the similar-context check (AWS TRCF's value).
 const NEIGHBOURS_CONSULTED: usize = 50;
@@ -349,7 +350,7 @@ impl Detector {
     fn explain(&mut self, transformed: &[f32], values: &[f32], d: &mut AnomalyDescriptor) {
         let config = self.forest.config();
         let (dims, shingle) = (config.input_dims, config.shingle_size);
-        let attribution = self.forest.attribution(transformed).unwrap_or_else(|_| crate::DiVector::zeros(dims * shingle));
+        let attribution = self.forest.attribution(transformed).unwrap_or_else(|_| DiVector::zeros(dims * shingle));
         let per_dim = attribution.per_dimension();
         let block_mass: Vec<f64> = per_dim.chunks(dims).map(|b| b.iter().sum()).collect();
         let block = block_mass.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(shingle - 1, |(i, _)| i);
@@ -369,7 +370,7 @@ impl Detector {
             Suppression::NearExpected
         } else if self.seen_in_similar_context(&point, block, dims, &uncertainty) {
             Suppression::SimilarContext
-        } else if self.is_echo(&point, dims, shingle, d.threshold) {
+        } else if self.explained_by_last_anomaly(&point, &attribution, dims, shingle) {
             Suppression::EarlierAnomalyInShingle
         } else if self.settings.alert_once && self.previous_high {
             Suppression::AlertOnce
@@ -460,18 +461,29 @@ impl Detector {
         (self.previous_high && !rising) || recent.is_some_and(|l| score <= l.score)
     }
 
-    /// True when the score is explained by the last anomaly still inside the shingle: with that
-    /// input replaced by what was expected there, the point scores below the threshold.
-    fn is_echo(&self, point: &[f32], dims: usize, shingle: usize, threshold: f64) -> bool {
+    /// True when the score is explained by the last anomaly still inside the shingle (after AWS
+    /// TRCF's correction and trigger): with that input replaced by what was expected there, the
+    /// point scores at or below the threshold; or the inputs that arrived since then change the
+    /// attribution too little to be graded on their own (their attribution difference, scaled up
+    /// from their share of the shingle to all of it, grades 0).
+    fn explained_by_last_anomaly(&self, point: &[f32], attribution: &DiVector, dims: usize, shingle: usize) -> bool {
         let Some(last) = &self.last_anomaly else { return false };
-        let age = self.inputs_seen - last.index; // 1 = the previous input
-        if age == 0 || age as usize >= shingle {
+        let age = (self.inputs_seen - last.index) as usize; // 1 = the previous input
+        if age == 0 || age >= shingle {
             return false;
         }
-        let block = shingle - 1 - age as usize;
+        let block = shingle - 1 - age;
         let mut corrected = point.to_vec();
         corrected[block * dims..(block + 1) * dims].copy_from_slice(&last.expected);
-        self.forest.score_point(&corrected) <= threshold
+        let ideal = self.forest.attribute_point(&corrected);
+        if ideal.total() <= self.thresholder.threshold() {
+            return true;
+        }
+        let newest = (shingle - age) * dims..shingle * dims;
+        let change: f64 = newest
+            .map(|k| (attribution.high[k] - ideal.high[k]).abs() + (attribution.low[k] - ideal.low[k]).abs())
+            .sum();
+        self.thresholder.grade(change * shingle as f64 / age as f64) == 0.0
     }
 
     fn confidence(&self) -> f64 {
