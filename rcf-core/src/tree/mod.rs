@@ -20,7 +20,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub use cut::{separating_cut, Cut};
-pub use traverse::{descend_group, Visitor, GROUP};
+pub use traverse::{descend_group, descend_points, Visitor, GROUP};
 
 use crate::point_store::PointStore;
 

@@ -43,7 +43,7 @@ fn prefetch(values: &[f32]) {
     let _ = values;
 }
 
-/// Trees descended together by [`descend_group`].
+/// Descents made together by [`descend_group`] and [`descend_points`].
 pub const GROUP: usize = 8;
 
 /// Descends up to [`GROUP`] trees in lockstep, one level of every tree per step. A descent is a
@@ -51,26 +51,44 @@ pub const GROUP: usize = 8;
 /// at once instead of waiting on each miss in turn.
 #[inline]
 pub fn descend_group(trees: &[&Tree], point: &[f32]) -> [(NodeRef, usize); GROUP] {
+    descend_lockstep(trees.len(), |k| trees[k], |_| point)
+}
+
+/// Descends one tree with up to [`GROUP`] points in lockstep (see [`descend_group`]); batch
+/// scoring uses it to keep one tree in cache while many points pass through it.
+#[inline]
+pub fn descend_points(tree: &Tree, points: &[&[f32]]) -> [(NodeRef, usize); GROUP] {
+    descend_lockstep(points.len(), |_| tree, |k| points[k])
+}
+
+/// The leaf (and its depth) that descent `k` of `n` (at most [`GROUP`]) reaches with
+/// `point_of(k)` in `tree_of(k)`.
+#[inline(always)]
+fn descend_lockstep<'a>(
+    n: usize,
+    tree_of: impl Fn(usize) -> &'a Tree,
+    point_of: impl Fn(usize) -> &'a [f32],
+) -> [(NodeRef, usize); GROUP] {
     let mut at = [(NodeRef::NULL, 0usize); GROUP];
-    let n = trees.len().min(GROUP);
-    for k in 0..n {
-        at[k].0 = trees[k].root;
+    let n = n.min(GROUP);
+    for (k, slot) in at.iter_mut().enumerate().take(n) {
+        slot.0 = tree_of(k).root;
     }
     loop {
         let mut moved = false;
-        for k in 0..n {
-            let (node, depth) = at[k];
+        for (k, slot) in at.iter_mut().enumerate().take(n) {
+            let (node, depth) = *slot;
             if node.is_null() || node.is_leaf() {
                 continue;
             }
-            let tree = trees[k];
+            let tree = tree_of(k);
             let split = &tree.nodes[node.index()];
             // The walk back up will read the boxes of the deepest nodes of this path.
             if depth >= 2 && tree.cache_boxes {
                 prefetch(tree.bounds_of(node.index()));
             }
-            let next = if point[split.cut_dim as usize] <= split.cut_value { split.left } else { split.right };
-            at[k] = (next, depth + 1);
+            let next = if point_of(k)[split.cut_dim as usize] <= split.cut_value { split.left } else { split.right };
+            *slot = (next, depth + 1);
             moved = true;
         }
         if !moved {
