@@ -31,7 +31,7 @@ rcf="$CARGO_TARGET_DIR/release/rcf"
 mkdir -p "$work/model"
 "$rcf" train --input "$work/data/egress.csv" --output "$work/model/model.tar.gz" --id-column timestamp --num-trees 100 2>/dev/null
 row="$(sed -n '500p' "$work/data/egress.csv" | cut -d, -f2-)"
-tail -n +2 "$work/data/egress.csv" | cut -d, -f2- | head -1000 > "$work/batch.csv"
+sed -n '2,1001p' "$work/data/egress.csv" | cut -d, -f2- > "$work/batch.csv"   # no head: with pipefail its early exit fails the pipe
 [[ "$(wc -l < "$work/batch.csv")" -eq 1000 ]]
 
 cat > "$work/single.lua" <<LUA

@@ -11,7 +11,8 @@ pub enum Suppression {
     None,
     /// The values were within the configured tolerance of the expected values.
     NearExpected,
-    /// The score came from an earlier anomaly still inside the shingle.
+    /// The score came from an earlier anomaly still inside the shingle: with it replaced by its
+    /// expected value the score is not high, or the inputs since then barely change the attribution.
     EarlierAnomalyInShingle,
     /// Alert-once: the anomaly continues one already reported.
     AlertOnce,
