@@ -12,7 +12,7 @@ pub enum Suppression {
     /// The values were within the configured tolerance of the expected values.
     NearExpected,
     /// The score came from an earlier anomaly still inside the shingle: with it replaced by its
-    /// expected value the score is not high, or the inputs since then barely change the attribution.
+    /// expected value the score is not high, or the inputs since then carry too little of it.
     EarlierAnomalyInShingle,
     /// Alert-once: the anomaly continues one already reported.
     AlertOnce,

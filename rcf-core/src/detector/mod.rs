@@ -37,6 +37,10 @@ use crate::DiVector;
 /// Near neighbours consulted by the similar-context check (AWS TRCF's value).
 const NEIGHBOURS_CONSULTED: usize = 50;
 
+/// Share of the last anomaly's score that the newest inputs' attribution must change by before
+/// they count as a new anomaly while the last one is inside the shingle (AWS TRCF's value).
+const DIFFERENTIAL_FACTOR: f64 = 0.3;
+
 /// An input the detector cannot process.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum DetectorError {
@@ -370,7 +374,7 @@ impl Detector {
             Suppression::NearExpected
         } else if self.seen_in_similar_context(&point, block, dims, &uncertainty) {
             Suppression::SimilarContext
-        } else if self.explained_by_last_anomaly(&point, &attribution, dims, shingle) {
+        } else if self.explained_by_last_anomaly(&point, dims, shingle) {
             Suppression::EarlierAnomalyInShingle
         } else if self.settings.alert_once && self.previous_high {
             Suppression::AlertOnce
@@ -462,28 +466,37 @@ impl Detector {
     }
 
     /// True when the score is explained by the last anomaly still inside the shingle (after AWS
-    /// TRCF's correction and trigger): with that input replaced by what was expected there, the
-    /// point scores at or below the threshold; or the inputs that arrived since then change the
-    /// attribution too little to be graded on their own (their attribution difference, scaled up
-    /// from their share of the shingle to all of it, grades 0).
-    fn explained_by_last_anomaly(&self, point: &[f32], attribution: &DiVector, dims: usize, shingle: usize) -> bool {
+    /// TRCF's correction and trigger). With that input replaced by what was expected there, either
+    /// the point no longer scores above the threshold, or the inputs that arrived since then carry
+    /// too little of the anomaly themselves: replacing the most anomalous of them by its expected
+    /// values changes their attribution by no more than [`DIFFERENTIAL_FACTOR`] of the last
+    /// anomaly's score, or by too little to be graded when scaled up from their share of the
+    /// shingle to all of it.
+    fn explained_by_last_anomaly(&self, point: &[f32], dims: usize, shingle: usize) -> bool {
         let Some(last) = &self.last_anomaly else { return false };
         let age = (self.inputs_seen - last.index) as usize; // 1 = the previous input
         if age == 0 || age >= shingle {
             return false;
         }
-        let block = shingle - 1 - age;
         let mut corrected = point.to_vec();
-        corrected[block * dims..(block + 1) * dims].copy_from_slice(&last.expected);
-        let ideal = self.forest.attribute_point(&corrected);
-        if ideal.total() <= self.thresholder.threshold() {
+        let old = shingle - 1 - age;
+        corrected[old * dims..(old + 1) * dims].copy_from_slice(&last.expected);
+        let attribution = self.forest.attribute_point(&corrected);
+        if attribution.total() <= self.thresholder.threshold() {
             return true;
         }
-        let newest = (shingle - age) * dims..shingle * dims;
-        let change: f64 = newest
+        let per_block: Vec<f64> = attribution.per_dimension().chunks(dims).map(|b| b.iter().sum()).collect();
+        let newest = shingle - age..shingle;
+        let Some(block) = newest.clone().max_by(|&a, &b| per_block[a].total_cmp(&per_block[b])) else { return false };
+        let missing: Vec<bool> = (0..point.len()).map(|i| i / dims == block).collect();
+        let mut expected = corrected.clone();
+        let values = self.forest.impute_point(&corrected, &missing, 0.5).values;
+        expected[block * dims..(block + 1) * dims].copy_from_slice(&values);
+        let ideal = self.forest.attribute_point(&expected);
+        let change: f64 = (newest.start * dims..shingle * dims)
             .map(|k| (attribution.high[k] - ideal.high[k]).abs() + (attribution.low[k] - ideal.low[k]).abs())
             .sum();
-        self.thresholder.grade(change * shingle as f64 / age as f64) == 0.0
+        change <= DIFFERENTIAL_FACTOR * last.score || self.thresholder.grade(change * shingle as f64 / age as f64) == 0.0
     }
 
     fn confidence(&self) -> f64 {
