@@ -55,8 +55,9 @@ impl SampledTree {
     }
 }
 
-/// Most rows per block of batch scoring: every tree is walked once per block, by all its points,
-/// so larger blocks keep trees in cache longer (1024 measured faster than 256 without the box cache).
+/// Most rows per block of batch scoring and attribution: every tree is walked once per block, by
+/// all its points, so larger blocks keep trees in cache longer (1024 measured faster than 256
+/// without the box cache).
 const MAX_BLOCK: usize = 1024;
 
 /// The results of `work` for `points` (`None`: not ready, result `empty`), computed in parallel
@@ -484,7 +485,25 @@ impl Forest {
 
 #[cfg(test)]
 mod tests {
+    use super::in_blocks;
     use crate::ForestBuilder;
+
+    /// Rows that complete no shingle get the empty result; every other row gets its own result,
+    /// whatever the block size the pool leads to.
+    #[test]
+    fn in_blocks_maps_each_result_back_to_its_row() {
+        let points: Vec<Option<Vec<f32>>> = (0..2_500).map(|i| (i % 3 != 0).then(|| vec![i as f32, 1.0])).collect();
+        for threads in [1, 2, 7] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let sums = pool.install(|| {
+                in_blocks(&points, -1.0, |ready, out| {
+                    ready.iter().zip(out).for_each(|(p, o)| *o = p.iter().sum::<f32>());
+                })
+            });
+            let expected: Vec<f32> = (0..2_500).map(|i| if i % 3 == 0 { -1.0 } else { i as f32 + 1.0 }).collect();
+            assert_eq!(sums, expected, "{threads} threads");
+        }
+    }
 
     /// The AVX2 build of scoring must give the portable build's results bit for bit, whatever the
     /// width (a whole number of 8-float lanes or not).
