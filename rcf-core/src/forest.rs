@@ -369,6 +369,8 @@ impl Forest {
         self.score_points_portable(points, totals)
     }
 
+    /// Written out rather than through [`Forest::for_each_leaf_by_tree`], for the reason given at
+    /// [`Forest::score_point_portable`].
     #[inline(always)]
     fn score_points_portable(&self, points: &[&[f32]], totals: &mut [f64]) {
         totals.fill(0.0);

@@ -41,6 +41,11 @@ const NEIGHBOURS_CONSULTED: usize = 50;
 /// they count as a new anomaly while the last one is inside the shingle (AWS TRCF's value).
 const DIFFERENTIAL_FACTOR: f64 = 0.3;
 
+/// The attribution of each shingle position (`dims` values each), summed over its values.
+fn block_masses(attribution: &DiVector, dims: usize) -> Vec<f64> {
+    attribution.per_dimension().chunks(dims).map(|b| b.iter().sum()).collect()
+}
+
 /// An input the detector cannot process.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum DetectorError {
@@ -355,15 +360,13 @@ impl Detector {
         let config = self.forest.config();
         let (dims, shingle) = (config.input_dims, config.shingle_size);
         let attribution = self.forest.attribution(transformed).unwrap_or_else(|_| DiVector::zeros(dims * shingle));
-        let per_dim = attribution.per_dimension();
-        let block_mass: Vec<f64> = per_dim.chunks(dims).map(|b| b.iter().sum()).collect();
+        let block_mass = block_masses(&attribution, dims);
         let block = block_mass.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(shingle - 1, |(i, _)| i);
         d.relative_index = block as i64 - (shingle as i64 - 1);
 
         let mut point = Vec::with_capacity(dims * shingle);
         self.forest.shingle.point_with(transformed, &mut point);
-        let missing: Vec<bool> = (0..point.len()).map(|i| i / dims == block).collect();
-        let expected_transformed = self.forest.impute_point(&point, &missing, 0.5).values;
+        let expected_transformed = self.expected_block(&point, block, dims);
         let back = (-d.relative_index) as usize;
         let actual = if back == 0 { values.to_vec() } else { self.recent_input(back - 1).unwrap_or(values).to_vec() };
         let before = if back == 0 { self.recent_input(0) } else { self.recent_input(back) };
@@ -485,18 +488,22 @@ impl Detector {
         if attribution.total() <= self.thresholder.threshold() {
             return true;
         }
-        let per_block: Vec<f64> = attribution.per_dimension().chunks(dims).map(|b| b.iter().sum()).collect();
+        let per_block = block_masses(&attribution, dims);
         let newest = shingle - age..shingle;
         let Some(block) = newest.clone().max_by(|&a, &b| per_block[a].total_cmp(&per_block[b])) else { return false };
-        let missing: Vec<bool> = (0..point.len()).map(|i| i / dims == block).collect();
         let mut expected = corrected.clone();
-        let values = self.forest.impute_point(&corrected, &missing, 0.5).values;
-        expected[block * dims..(block + 1) * dims].copy_from_slice(&values);
+        expected[block * dims..(block + 1) * dims].copy_from_slice(&self.expected_block(&corrected, block, dims));
         let ideal = self.forest.attribute_point(&expected);
         let change: f64 = (newest.start * dims..shingle * dims)
             .map(|k| (attribution.high[k] - ideal.high[k]).abs() + (attribution.low[k] - ideal.low[k]).abs())
             .sum();
         change <= DIFFERENTIAL_FACTOR * last.score || self.thresholder.grade(change * shingle as f64 / age as f64) == 0.0
+    }
+
+    /// What the forest expects at shingle position `block` of `point`, given the other positions.
+    fn expected_block(&self, point: &[f32], block: usize, dims: usize) -> Vec<f32> {
+        let missing: Vec<bool> = (0..point.len()).map(|i| i / dims == block).collect();
+        self.forest.impute_point(point, &missing, 0.5).values
     }
 
     fn confidence(&self) -> f64 {
