@@ -262,8 +262,8 @@ fn version_1_files_still_load() {
 #[test]
 fn without_the_box_cache_very_deep_trees_score_identically() {
     // Points halving towards 0: a random cut of their range leaves all but one or two of them on
-    // one side, so the trees become chains deeper than the local stack of the leaf walks (64),
-    // which must then fall back to their growable stack (checked to happen when this was written).
+    // one side, so the trees become chains far deeper than balanced trees (over 64 levels), the
+    // case where a walk with a fixed-size stack would have to fall back to a growable one.
     let build = |cache: bool| {
         ForestBuilder::new(1).num_trees(4).sample_size(256).time_decay(0.0).seed(2).bounding_box_cache(cache).build().unwrap()
     };

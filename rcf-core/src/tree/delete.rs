@@ -22,6 +22,7 @@ impl Tree {
             self.shrink_above(parent, None, store);
             return Ok(());
         }
+        self.order_before_removal(leaf, parent);
         self.free_leaves.push(l as Index);
         if parent == NONE {
             self.root = NodeRef::NULL;

@@ -14,6 +14,7 @@ impl Tree {
         let point = store.get(slot);
         if self.root.is_null() {
             self.root = self.new_leaf(slot, NONE);
+            self.order_first_leaf(self.root);
             return slot;
         }
         let (leaf, _) = self.descend(point);
@@ -77,6 +78,7 @@ impl Tree {
     fn splice_above(&mut self, child: NodeRef, cut: Cut, slot: u32, store: &PointStore) {
         let point = store.get(slot);
         let grand = self.parent_of(child);
+        let child_run = self.run_before_splice(child);
         let node = self.new_node(cut, grand);
         let leaf = self.new_leaf(slot, node as Index);
         let (left, right) = if point[cut.dim] <= cut.value { (leaf, child) } else { (child, leaf) };
@@ -108,6 +110,7 @@ impl Tree {
             }
             self.extend_boxes_above(grand, point);
         }
+        self.order_after_splice(node, leaf, child_run);
     }
 
     fn add_mass_above(&mut self, mut node: Index) {

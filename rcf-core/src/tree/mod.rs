@@ -10,6 +10,7 @@ mod cut;
 mod delete;
 mod impute;
 mod insert;
+mod leaf_order;
 mod state;
 mod traverse;
 mod validate;
@@ -23,6 +24,7 @@ pub use cut::{separating_cut, Cut};
 pub use traverse::{descend_group, descend_points, Visitor, GROUP};
 
 use crate::point_store::PointStore;
+use leaf_order::LeafOrder;
 
 /// A node or leaf index, or a mass: 16 bits, as trees hold at most `MAX_SAMPLE_SIZE` points.
 type Index = u16;
@@ -92,6 +94,8 @@ pub struct Tree {
     leaf_mass: Vec<Index>,
     leaf_parent: Vec<Index>,
     free_leaves: Vec<Index>,
+    // Without `cache_boxes`: the leaves left to right and each node's run of them.
+    order: LeafOrder,
 }
 
 impl Tree {
@@ -109,6 +113,7 @@ impl Tree {
             leaf_mass: Vec::new(),
             leaf_parent: Vec::new(),
             free_leaves: Vec::new(),
+            order: LeafOrder::default(),
         }
     }
 
@@ -124,6 +129,7 @@ impl Tree {
             + (self.free_nodes.capacity() + self.free_leaves.capacity()) * size_of::<Index>()
             + self.leaf_slot.capacity() * 4
             + (self.leaf_mass.capacity() + self.leaf_parent.capacity()) * size_of::<Index>()
+            + self.order.heap_bytes()
     }
 
     fn mass_of(&self, node: NodeRef) -> u32 {
@@ -207,64 +213,24 @@ impl Tree {
     }
 
     /// Calls `visit` with the leaf points below `node`, [`LEAF_BATCH`] at a time (merging a batch
-    /// into a box reads and writes the box once, not once per leaf), until it returns true. The
-    /// walk keeps its stack in a local array, so the compiler can keep the tree's and the store's
-    /// pointers in registers; a subtree deeper than that array is walked again with a growable
-    /// stack, which is harmless because merging points into a box is idempotent.
+    /// into a box reads and writes the box once, not once per leaf), until it returns true. Only
+    /// for trees without cached boxes: the leaves come from the leaf order, left to right.
     #[inline(always)]
     fn for_each_leaf_batch(&self, node: NodeRef, store: &PointStore, mut visit: impl FnMut(&[&[f32]]) -> bool) {
         if node.is_null() {
             return;
         }
+        if node.is_leaf() {
+            visit(&[store.get(self.leaf_slot[node.index()])]);
+            return;
+        }
         let mut batch = [&[][..]; LEAF_BATCH];
-        let mut len = 0;
-        let mut stack = [NodeRef::NULL; LOCAL_STACK];
-        let mut top = 0;
-        let mut at = node;
-        loop {
-            // The children of internal nodes are never null: the leaf bit alone tells.
-            if at.0 & LEAF_BIT != 0 {
-                batch[len] = store.get(self.leaf_slot[at.index()]);
-                len += 1;
-                if len == LEAF_BATCH {
-                    if visit(&batch) {
-                        return;
-                    }
-                    len = 0;
-                }
-            } else {
-                if top == LOCAL_STACK {
-                    return self.for_each_leaf_batch_deep(node, store, visit);
-                }
-                let n = &self.nodes[at.index()];
-                stack[top] = n.right;
-                top += 1;
-                at = n.left;
-                continue;
+        for leaves in self.leaves_below(node).chunks(LEAF_BATCH) {
+            for (point, &leaf) in batch.iter_mut().zip(leaves) {
+                *point = store.get(self.leaf_slot[leaf as usize]);
             }
-            if top == 0 {
-                break;
-            }
-            top -= 1;
-            at = stack[top];
-        }
-        if len > 0 {
-            visit(&batch[..len]);
-        }
-    }
-
-    /// [`Tree::for_each_leaf_batch`] for subtrees of any depth, one leaf per batch.
-    #[cold]
-    fn for_each_leaf_batch_deep(&self, node: NodeRef, store: &PointStore, mut visit: impl FnMut(&[&[f32]]) -> bool) {
-        let mut stack = vec![node];
-        while let Some(at) = stack.pop() {
-            if at.is_leaf() {
-                if visit(&[store.get(self.leaf_slot[at.index()])]) {
-                    return;
-                }
-            } else if !at.is_null() {
-                stack.push(self.nodes[at.index()].right);
-                stack.push(self.nodes[at.index()].left);
+            if visit(&batch[..leaves.len()]) {
+                return;
             }
         }
     }
@@ -372,8 +338,6 @@ fn with_two_boxes<R>(dims: usize, f: impl FnOnce((&mut [f32], &mut [f32]), (&mut
 
 /// Leaf points merged into a box at once (see [`Tree::for_each_leaf_batch`]).
 const LEAF_BATCH: usize = 16;
-/// Depth of a subtree walk that [`Tree::for_each_leaf_batch`] keeps in its local stack.
-const LOCAL_STACK: usize = 64;
 /// Values per block of [`grow_box_by_batch`]: a block's running minima and maxima stay in
 /// registers while every leaf of the batch is merged in.
 const BLOCK: usize = 8;

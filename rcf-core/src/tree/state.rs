@@ -1,10 +1,10 @@
-//! The stored form of a tree: cuts, children and leaves only. Parent links, masses and boxes are
-//! derived data; they are dropped on save (boxes are most of a tree's bytes) and rebuilt, with every
-//! index checked, on load.
+//! The stored form of a tree: cuts, children and leaves only. Parent links, masses, boxes and the
+//! leaf order are derived data; they are dropped on save (boxes are most of a tree's bytes) and
+//! rebuilt, with every index checked, on load.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Index, Node, NodeRef, Tree, MAX_INDEX, NONE};
+use super::{Index, LeafOrder, Node, NodeRef, Tree, MAX_INDEX, NONE};
 use crate::point_store::PointStore;
 
 /// A child reference in compact form: internal node `i` is `2i`, leaf `l` is `2l + 1`, so small
@@ -133,6 +133,7 @@ impl TryFrom<TreeState> for Tree {
             leaf_mass,
             leaf_parent: vec![NONE; leaves],
             free_leaves: indices(&s.free_leaves, "free leaf")?,
+            order: LeafOrder::default(),
         })
     }
 }
@@ -148,6 +149,7 @@ impl Tree {
         let size = if self.cache_boxes { nodes.checked_mul(2 * dims).ok_or("tree too large")? } else { 0 };
         self.bounds = vec![0.0; size];
         if self.root.is_null() {
+            self.order = self.computed_leaf_order()?;
             return Ok(());
         }
         let valid = |r: NodeRef| !r.is_null() && if r.is_leaf() { r.index() < leaves } else { r.index() < nodes };
@@ -197,6 +199,7 @@ impl Tree {
                 self.bounds[n * 2 * dims + dims + i] = max;
             }
         }
+        self.order = self.computed_leaf_order()?;
         Ok(())
     }
 }

@@ -19,6 +19,8 @@ impl Tree {
         if store.dims() != dims {
             return Err("point dimensions differ between tree and point store".into());
         }
+        // The boxes checked below are computed from the leaf order when none are cached.
+        self.check_leaf_order()?;
         if self.root.is_null() {
             return self.check_free_lists(&vec![false; nodes], &vec![false; leaves]);
         }
