@@ -35,7 +35,7 @@ pub struct ForestConfig {
     /// Seed of all randomness in the forest.
     pub seed: u64,
     /// Whether trees keep the bounding box of every node (fast) or compute boxes from their leaves
-    /// when needed (about a third of the memory; AWS's `bounding_box_cache_fraction` 1 or 0).
+    /// when needed (under half the memory; AWS's `bounding_box_cache_fraction` 1 or 0).
     /// Scores are identical either way.
     #[serde(default = "cache_by_default")]
     pub bounding_box_cache: bool,
@@ -175,8 +175,9 @@ impl ForestBuilder {
         self
     }
 
-    /// Keep every node's bounding box (default true). `false` trades speed for memory: trees take
-    /// about a third of the memory and scores stay bit-identical.
+    /// Keep every node's bounding box (default true). `false` trades speed for memory: the forest
+    /// takes under half the memory (0.43 of it at 8 dimensions, 0.17 at 40) and scores stay
+    /// bit-identical.
     pub fn bounding_box_cache(mut self, on: bool) -> Self {
         self.bounding_box_cache = on;
         self

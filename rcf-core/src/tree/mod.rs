@@ -100,7 +100,7 @@ pub struct Tree {
 
 impl Tree {
     /// An empty tree over points of `dims` values. Without `cache_boxes` the tree keeps no boxes
-    /// and computes them from the leaves when needed: about a third of the memory, slower queries.
+    /// and computes them from runs of its leaf order when needed: less memory, slower queries.
     pub fn new(dims: usize, cache_boxes: bool) -> Self {
         Tree {
             dims,
