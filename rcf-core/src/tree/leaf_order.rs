@@ -34,15 +34,18 @@ impl LeafOrder {
 
     /// Adds one to every non-empty run starting at or after `at`.
     fn shift_up_from(&mut self, at: usize) {
+        // Positions are below 2^15, so signed 16-bit compares hold; they vectorise on SSE2.
+        let at = at as i16;
         for (f, &c) in self.first.iter_mut().zip(&self.count) {
-            *f += ((*f as usize >= at) & (c != 0)) as Index;
+            *f = f.wrapping_add(((*f as i16 >= at) & (c != 0)) as Index);
         }
     }
 
     /// Takes one from every non-empty run starting after `at`.
     fn shift_down_after(&mut self, at: usize) {
+        let at = at as i16;
         for (f, &c) in self.first.iter_mut().zip(&self.count) {
-            *f -= ((*f as usize > at) & (c != 0)) as Index;
+            *f = f.wrapping_sub(((*f as i16 > at) & (c != 0)) as Index);
         }
     }
 }
