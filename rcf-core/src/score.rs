@@ -42,17 +42,11 @@ pub fn separation_probability(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
 pub fn separation(point: &[f32], min: &[f32], max: &[f32]) -> (f64, f64) {
     let n = point.len().min(min.len()).min(max.len());
     let (point, min, max) = (&point[..n], &min[..n], &max[..n]);
-    let (mut gap, mut span) = lane_sums(point, min, max);
-    for i in n - n % LANES..n {
-        let (p, lo, hi) = (point[i], min[i], max[i]);
-        gap[0] += (lo - p).max(0.0) + (p - hi).max(0.0);
-        span[0] += hi - lo;
-    }
-    let gap = sum_lanes(gap);
+    let (gap, span) = gap_and_span(point, min, max);
     if gap == 0.0 {
         return (0.0, 0.0);
     }
-    let total = gap + sum_lanes(span);
+    let total = gap + span;
     if total.is_finite() {
         ((gap / total) as f64, gap as f64)
     } else {
@@ -60,24 +54,27 @@ pub fn separation(point: &[f32], min: &[f32], max: &[f32]) -> (f64, f64) {
     }
 }
 
-/// Lanes of the separation sums (see [`sum_lanes`]).
-const LANES: usize = 8;
-
-/// Per-lane sums over the whole 8-value chunks: lane k adds the distances outside the box and
-/// the box widths of dimensions k, k + 8, k + 16, … The AVX2 form (when the CPU has it) does
-/// each line in one instruction; both forms add the same numbers in the same order.
+/// The total distance of `point` outside the box and the total width of the box.
+///
+/// Both are summed in eight lanes: lane k adds dimensions k, k + 8, k + 16, … and lane 0 also
+/// the dimensions past the last whole group of eight; then [`sum_lanes`] adds the lanes. The
+/// AVX2 form (when the CPU has it) does each group in one instruction and adds the lanes in
+/// registers; both forms add the same numbers in the same order.
 #[inline(always)]
-fn lane_sums(point: &[f32], min: &[f32], max: &[f32]) -> ([f32; LANES], [f32; LANES]) {
+fn gap_and_span(point: &[f32], min: &[f32], max: &[f32]) -> (f32, f32) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { lane_sums_avx2(point, min, max) };
+        return unsafe { gap_and_span_avx2(point, min, max) };
     }
-    lane_sums_portable(point, min, max)
+    gap_and_span_portable(point, min, max)
 }
 
+/// Lanes of the separation sums (see [`gap_and_span`]).
+const LANES: usize = 8;
+
 #[inline(always)]
-fn lane_sums_portable(point: &[f32], min: &[f32], max: &[f32]) -> ([f32; LANES], [f32; LANES]) {
+fn gap_and_span_portable(point: &[f32], min: &[f32], max: &[f32]) -> (f32, f32) {
     let (mut gap, mut span) = ([0.0f32; LANES], [0.0f32; LANES]);
     let lanes = point.chunks_exact(LANES).zip(min.chunks_exact(LANES)).zip(max.chunks_exact(LANES));
     for ((p, lo), hi) in lanes {
@@ -86,22 +83,33 @@ fn lane_sums_portable(point: &[f32], min: &[f32], max: &[f32]) -> ([f32; LANES],
             span[k] += hi[k] - lo[k];
         }
     }
-    (gap, span)
+    let n = point.len().min(min.len()).min(max.len());
+    for i in n - n % LANES..n {
+        add_to_lane_zero(&mut gap[0], &mut span[0], point[i], min[i], max[i]);
+    }
+    (sum_lanes(gap), sum_lanes(span))
 }
 
-/// [`lane_sums`] with AVX2 intrinsics. `_mm256_max_ps(x, 0)` is [`positive`]: it gives 0 when `x`
-/// is NaN or ±0, `x` when positive.
+/// Adds one dimension past the last group of eight to lane 0 of the sums.
+#[inline(always)]
+fn add_to_lane_zero(gap: &mut f32, span: &mut f32, p: f32, lo: f32, hi: f32) {
+    *gap += (lo - p).max(0.0) + (p - hi).max(0.0);
+    *span += hi - lo;
+}
+
+/// [`gap_and_span`] with AVX2 intrinsics. `_mm256_max_ps(x, 0)` is [`positive`]: it gives 0 when
+/// `x` is NaN or ±0, `x` when positive. Storing the lanes and adding them one by one, as the
+/// portable form does, took a good part of a score's time.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn lane_sums_avx2(point: &[f32], min: &[f32], max: &[f32]) -> ([f32; LANES], [f32; LANES]) {
+unsafe fn gap_and_span_avx2(point: &[f32], min: &[f32], max: &[f32]) -> (f32, f32) {
     use std::arch::x86_64::*;
-    let chunks = point.len().min(min.len()).min(max.len()) / LANES;
+    let n = point.len().min(min.len()).min(max.len());
     let (mut gap, mut span) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     let zero = _mm256_setzero_ps();
-    for c in 0..chunks {
-        let at = c * LANES;
-        // SAFETY: at + LANES <= the length of all three slices (`chunks` is computed from the shortest).
+    for at in (0..n - n % LANES).step_by(LANES) {
+        // SAFETY: at + LANES <= n, the length of the shortest slice.
         let (p, lo, hi) = unsafe {
             (
                 _mm256_loadu_ps(point.as_ptr().add(at)),
@@ -114,13 +122,21 @@ unsafe fn lane_sums_avx2(point: &[f32], min: &[f32], max: &[f32]) -> ([f32; LANE
         gap = _mm256_add_ps(gap, _mm256_add_ps(below, above));
         span = _mm256_add_ps(span, _mm256_sub_ps(hi, lo));
     }
-    let (mut g, mut s) = ([0.0f32; LANES], [0.0f32; LANES]);
-    // SAFETY: each array holds exactly eight f32.
-    unsafe {
-        _mm256_storeu_ps(g.as_mut_ptr(), gap);
-        _mm256_storeu_ps(s.as_mut_ptr(), span);
+    if n % LANES != 0 {
+        let (mut gap0, mut span0) = (_mm256_cvtss_f32(gap), _mm256_cvtss_f32(span));
+        for i in n - n % LANES..n {
+            add_to_lane_zero(&mut gap0, &mut span0, point[i], min[i], max[i]);
+        }
+        gap = _mm256_blend_ps::<1>(gap, _mm256_set1_ps(gap0));
+        span = _mm256_blend_ps::<1>(span, _mm256_set1_ps(span0));
     }
-    (g, s)
+    // [v0 + v4, v1 + v5, v2 + v6, v3 + v7] of each.
+    let gap = _mm_add_ps(_mm256_castps256_ps128(gap), _mm256_extractf128_ps::<1>(gap));
+    let span = _mm_add_ps(_mm256_castps256_ps128(span), _mm256_extractf128_ps::<1>(span));
+    // [g0 + g2, g1 + g3, s0 + s2, s1 + s3], then lanes 0 and 2 each add their neighbour.
+    let pairs = _mm_add_ps(_mm_shuffle_ps::<0b01_00_01_00>(gap, span), _mm_shuffle_ps::<0b11_10_11_10>(gap, span));
+    let sums = _mm_add_ps(pairs, _mm_movehdup_ps(pairs));
+    (_mm_cvtss_f32(sums), _mm_cvtss_f32(_mm_movehl_ps(sums, sums)))
 }
 
 /// The sum of eight lanes, added pairwise (two packed additions and a short tail rather than a
@@ -229,11 +245,11 @@ impl Visitor for ScoreVisitor {
 mod tests {
     use super::*;
 
-    /// The AVX2 lane sums equal the portable ones bit for bit: signed zeros, points inside and
+    /// The AVX2 sums equal the portable ones bit for bit: signed zeros, points inside and
     /// outside, widths that are and are not multiples of eight.
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn avx2_lane_sums_equal_portable_lane_sums() {
+    fn avx2_gap_and_span_equal_portable_gap_and_span() {
         assert!(std::is_x86_feature_detected!("avx2"), "this test needs a CPU with AVX2");
         let mut state = 3u64;
         let mut next = move || {
@@ -251,10 +267,10 @@ mod tests {
                 let b: Vec<f32> = (0..dims).map(|_| next()).collect();
                 let (min, max): (Vec<f32>, Vec<f32>) = a.iter().zip(&b).map(|(&x, &y)| (x.min(y), x.max(y))).unzip();
                 // SAFETY: the CPU has AVX2 (asserted above).
-                let wide = unsafe { lane_sums_avx2(&point, &min, &max) };
-                let narrow = lane_sums_portable(&point, &min, &max);
-                let bits = |v: [f32; LANES]| v.map(f32::to_bits);
-                assert_eq!((bits(wide.0), bits(wide.1)), (bits(narrow.0), bits(narrow.1)), "dims {dims}");
+                let wide = unsafe { gap_and_span_avx2(&point, &min, &max) };
+                let narrow = gap_and_span_portable(&point, &min, &max);
+                let bits = |(gap, span): (f32, f32)| (gap.to_bits(), span.to_bits());
+                assert_eq!(bits(wide), bits(narrow), "dims {dims}");
             }
         }
     }

@@ -158,13 +158,6 @@ impl Tree {
         }
     }
 
-    /// The box of internal node `node` as one slice, `[min; d] ++ [max; d]`.
-    #[inline]
-    fn bounds_of(&self, node: usize) -> &[f32] {
-        let start = node * 2 * self.dims;
-        &self.bounds[start..start + 2 * self.dims]
-    }
-
     #[inline]
     fn min_of(&self, node: usize) -> &[f32] {
         let start = node * 2 * self.dims;

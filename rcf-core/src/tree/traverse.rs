@@ -1,6 +1,6 @@
 //! Leaf-to-root traversal: the one walk that every query (score, attribution) plugs into.
 
-use super::{grow_box, with_two_boxes, NodeRef, Tree, NONE};
+use super::{grow_box, with_two_boxes, Node, NodeRef, Tree, LEAF_BIT, NONE};
 use crate::point_store::PointStore;
 
 /// A computation carried along the path of a query point, from its leaf up to the root.
@@ -28,21 +28,6 @@ pub trait Visitor {
     }
 }
 
-/// Hints the CPU to start loading the cache line at the start of `values` (no effect elsewhere
-/// than x86_64). Prefetching every line of wide boxes measured no better.
-#[inline(always)]
-fn prefetch(values: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: prefetching is a hint; it never faults, even for invalid addresses, and the
-        // pointer comes from a live slice.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(values.as_ptr() as *const i8) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = values;
-}
-
 /// Descents made together by [`descend_group`] and [`descend_points`].
 pub const GROUP: usize = 8;
 
@@ -63,38 +48,43 @@ pub fn descend_points(tree: &Tree, points: &[&[f32]]) -> [(NodeRef, usize); GROU
 
 /// The leaf (and its depth) that descent `k` of `n` (at most [`GROUP`]) reaches with
 /// `point_of(k)` in `tree_of(k)`.
+///
+/// Branch-free per step: every slot takes a step each round, and a slot that has reached its leaf
+/// (or never started) steps onto itself. Which slot finishes when is unpredictable, so testing
+/// each slot cost a mispredicted branch per descent; the idle steps cost less.
 #[inline(always)]
 fn descend_lockstep<'a>(
     n: usize,
     tree_of: impl Fn(usize) -> &'a Tree,
     point_of: impl Fn(usize) -> &'a [f32],
 ) -> [(NodeRef, usize); GROUP] {
-    let mut at = [(NodeRef::NULL, 0usize); GROUP];
+    // Read by finished slots: a leaf reference, or `NONE`, is never a node index.
+    const IDLE: Node = Node { cut_value: 0.0, cut_dim: 0, left: NodeRef::NULL, right: NodeRef::NULL, parent: NONE, mass: 0 };
     let n = n.min(GROUP);
+    let mut at = [NONE; GROUP];
+    let mut depth = [0usize; GROUP];
     for (k, slot) in at.iter_mut().enumerate().take(n) {
-        slot.0 = tree_of(k).root;
+        *slot = tree_of(k).root.0;
     }
     loop {
-        let mut moved = false;
-        for (k, slot) in at.iter_mut().enumerate().take(n) {
-            let (node, depth) = *slot;
-            if node.is_null() || node.is_leaf() {
-                continue;
-            }
+        let mut unfinished = 0;
+        for (k, (slot, depth)) in at.iter_mut().zip(&mut depth).enumerate().take(n) {
+            let node = *slot;
+            let finished = node & LEAF_BIT != 0;
             let tree = tree_of(k);
-            let split = &tree.nodes[node.index()];
-            // The walk back up will read the boxes of the deepest nodes of this path.
-            if depth >= 2 && tree.cache_boxes {
-                prefetch(tree.bounds_of(node.index()));
-            }
-            let next = if point_of(k)[split.cut_dim as usize] <= split.cut_value { split.left } else { split.right };
-            *slot = (next, depth + 1);
-            moved = true;
+            let split = tree.nodes.get(node as usize).unwrap_or(&IDLE);
+            let point = point_of(k);
+            let next = if point[split.cut_dim as usize] <= split.cut_value { split.left.0 } else { split.right.0 };
+            let next = if finished { node } else { next };
+            *depth += usize::from(!finished);
+            unfinished |= !next & LEAF_BIT;
+            *slot = next;
         }
-        if !moved {
-            return at;
+        if unfinished == 0 {
+            break;
         }
     }
+    std::array::from_fn(|k| (NodeRef(at[k]), depth[k]))
 }
 
 impl Tree {
