@@ -28,6 +28,25 @@ pub trait Visitor {
     }
 }
 
+/// Hints the CPU to start loading the cache line at `address` (no effect elsewhere than x86_64).
+/// Prefetching is a hint: it never faults, whatever the address.
+#[inline(always)]
+fn prefetch(address: *const f32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch never faults, even for an address outside any allocation.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(address as *const i8) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = address;
+}
+
+/// Boxes at least this wide (in dimensions) are prefetched by one point's descent through a
+/// group of trees, where they are often out of cache. Narrower boxes, and batch descents (one
+/// tree kept in cache for many points), measured faster without it (see benches/README.md).
+const WIDE_BOX: usize = 16;
+
 /// Descents made together by [`descend_group`] and [`descend_points`].
 pub const GROUP: usize = 8;
 
@@ -36,14 +55,19 @@ pub const GROUP: usize = 8;
 /// at once instead of waiting on each miss in turn.
 #[inline]
 pub fn descend_group(trees: &[&Tree], point: &[f32]) -> [(NodeRef, usize); GROUP] {
-    descend_lockstep(trees.len(), |k| trees[k], |_| point)
+    // Trees of one forest share their width and whether they cache boxes.
+    if trees.first().is_some_and(|tree| tree.dims >= WIDE_BOX && tree.cache_boxes) {
+        descend_lockstep::<true>(trees.len(), |k| trees[k], |_| point)
+    } else {
+        descend_lockstep::<false>(trees.len(), |k| trees[k], |_| point)
+    }
 }
 
 /// Descends one tree with up to [`GROUP`] points in lockstep (see [`descend_group`]); batch
 /// scoring uses it to keep one tree in cache while many points pass through it.
 #[inline]
 pub fn descend_points(tree: &Tree, points: &[&[f32]]) -> [(NodeRef, usize); GROUP] {
-    descend_lockstep(points.len(), |_| tree, |k| points[k])
+    descend_lockstep::<false>(points.len(), |_| tree, |k| points[k])
 }
 
 /// The leaf (and its depth) that descent `k` of `n` (at most [`GROUP`]) reaches with
@@ -53,7 +77,7 @@ pub fn descend_points(tree: &Tree, points: &[&[f32]]) -> [(NodeRef, usize); GROU
 /// (or never started) steps onto itself. Which slot finishes when is unpredictable, so testing
 /// each slot cost a mispredicted branch per descent; the idle steps cost less.
 #[inline(always)]
-fn descend_lockstep<'a>(
+fn descend_lockstep<'a, const PREFETCH: bool>(
     n: usize,
     tree_of: impl Fn(usize) -> &'a Tree,
     point_of: impl Fn(usize) -> &'a [f32],
@@ -73,6 +97,10 @@ fn descend_lockstep<'a>(
             let finished = node & LEAF_BIT != 0;
             let tree = tree_of(k);
             let split = tree.nodes.get(node as usize).unwrap_or(&IDLE);
+            // The walk back up will read the boxes of the deepest nodes of this path.
+            if PREFETCH && *depth >= 2 && !finished {
+                prefetch(tree.bounds.as_ptr().wrapping_add(node as usize * 2 * tree.dims));
+            }
             let point = point_of(k);
             let next = if point[split.cut_dim as usize] <= split.cut_value { split.left.0 } else { split.right.0 };
             let next = if finished { node } else { next };
