@@ -13,7 +13,7 @@ use crate::input::{check_batch, check_point};
 use crate::point_store::PointStore;
 use crate::rng::{tree_rng, uniform, TreeRng};
 use crate::sampler::{Admission, SampledPoint, Sampler};
-use crate::score::ScoreVisitor;
+use crate::score::{NarrowPoint, Normaliser};
 use crate::shingle::Shingle;
 use crate::tree::{descend_group, descend_points, NodeRef, Tree, GROUP};
 
@@ -271,28 +271,47 @@ impl Forest {
         self.score_point_portable(point)
     }
 
-    /// [`Forest::score_point`] compiled for AVX2: the separation loops then run eight lanes per
-    /// instruction. The arithmetic and its order are the same, so are the results, bit for bit.
+    /// [`Forest::score_point`] compiled for AVX2: the separation sums run eight lanes per
+    /// instruction, and a point of at most eight dimensions takes [`Tree::narrow_score`]'s walk.
+    /// The arithmetic and its order are the same, so are the results, bit for bit.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn score_point_avx2(&self, point: &[f32]) -> f64 {
-        self.score_point_portable(point)
+        // SAFETY: the CPU has AVX2 (this function's promise).
+        // (Each closure is written here, not in a function called from here, to be compiled with
+        // AVX2 too.)
+        match unsafe { NarrowPoint::new(point) } {
+            Some(narrow) => self.score_point_with(point, |tree, leaf, depth, tree_mass| {
+                // SAFETY: AVX2 as above; `narrow` holds `point`.
+                unsafe { tree.narrow_score(leaf, depth, point, &narrow, &self.store, tree_mass) }
+            }),
+            None => self.score_point_with(point, |tree, leaf, depth, tree_mass| {
+                tree.raw_score(leaf, depth, point, &self.store, tree_mass)
+            }),
+        }
     }
 
-    /// Written out rather than through [`Forest::for_each_leaf`]: a closure would be compiled on
-    /// its own, outside [`Forest::score_point_avx2`]'s instruction set.
-    #[inline(always)]
     fn score_point_portable(&self, point: &[f32]) -> f64 {
+        self.score_point_with(point, |tree, leaf, depth, tree_mass| {
+            tree.raw_score(leaf, depth, point, &self.store, tree_mass)
+        })
+    }
+
+    /// [`Forest::score_point`] given `raw_score(tree, leaf, depth, tree_mass)`, the raw score of the
+    /// point in `tree` from the leaf (and depth) its descent reached. Written out rather than
+    /// through [`Forest::for_each_leaf`], whose visiting closure would be compiled on its own,
+    /// outside [`Forest::score_point_avx2`]'s instruction set.
+    #[inline(always)]
+    fn score_point_with(&self, point: &[f32], raw_score: impl Fn(&Tree, NodeRef, usize, u32) -> f64) -> f64 {
         let mut total = 0.0;
-        let mut normaliser = (u32::MAX, 0.0);
+        let mut normaliser = Normaliser::default();
         for chunk in self.trees.chunks(GROUP) {
             let (buffer, n) = tree_group(chunk);
             let group = &buffer[..n];
             let leaves = descend_group(group, point);
             for (tree, &(leaf, depth)) in group.iter().zip(&leaves) {
-                let mut visitor = ScoreVisitor::new(tree.mass());
-                tree.visit_from(leaf, depth, point, &self.store, &mut visitor);
-                total += visitor.result_cached(&mut normaliser);
+                let tree_mass = tree.mass();
+                total += raw_score(tree, leaf, depth, tree_mass) * normaliser.of(tree_mass);
             }
         }
         total / self.trees.len() as f64
@@ -366,22 +385,44 @@ impl Forest {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn score_points_avx2(&self, points: &[&[f32]], totals: &mut [f64]) {
-        self.score_points_portable(points, totals)
+        // SAFETY (both calls): the CPU has AVX2 (this function's promise).
+        let narrow: Option<Vec<NarrowPoint>> = points.iter().map(|point| unsafe { NarrowPoint::new(point) }).collect();
+        // (Each closure is written here for the reason given at `score_point_avx2`.)
+        match narrow {
+            Some(narrow) => self.score_points_with(points, totals, |tree, i, leaf, depth, tree_mass| {
+                // SAFETY: AVX2 as above; `narrow[i]` holds `points[i]`.
+                unsafe { tree.narrow_score(leaf, depth, points[i], &narrow[i], &self.store, tree_mass) }
+            }),
+            None => self.score_points_with(points, totals, |tree, i, leaf, depth, tree_mass| {
+                tree.raw_score(leaf, depth, points[i], &self.store, tree_mass)
+            }),
+        }
     }
 
-    /// Written out rather than through [`Forest::for_each_leaf_by_tree`], for the reason given at
-    /// [`Forest::score_point_portable`].
-    #[inline(always)]
     fn score_points_portable(&self, points: &[&[f32]], totals: &mut [f64]) {
+        self.score_points_with(points, totals, |tree, i, leaf, depth, tree_mass| {
+            tree.raw_score(leaf, depth, points[i], &self.store, tree_mass)
+        })
+    }
+
+    /// [`Forest::score_points`] given `raw_score(tree, i, leaf, depth, tree_mass)`, the raw score of
+    /// `points[i]` in `tree` from the leaf (and depth) its descent reached.
+    #[inline(always)]
+    fn score_points_with(
+        &self,
+        points: &[&[f32]],
+        totals: &mut [f64],
+        raw_score: impl Fn(&Tree, usize, NodeRef, usize, u32) -> f64,
+    ) {
         totals.fill(0.0);
-        let mut normaliser = (u32::MAX, 0.0);
+        let mut normaliser = Normaliser::default();
         for tree in self.trees.iter().map(|t| &t.tree) {
-            for (group, sums) in points.chunks(GROUP).zip(totals.chunks_mut(GROUP)) {
+            let tree_mass = tree.mass();
+            let scale = normaliser.of(tree_mass);
+            for (g, (group, sums)) in points.chunks(GROUP).zip(totals.chunks_mut(GROUP)).enumerate() {
                 let leaves = descend_points(tree, group);
-                for ((point, sum), &(leaf, depth)) in group.iter().zip(sums).zip(&leaves) {
-                    let mut visitor = ScoreVisitor::new(tree.mass());
-                    tree.visit_from(leaf, depth, point, &self.store, &mut visitor);
-                    *sum += visitor.result_cached(&mut normaliser);
+                for (k, (sum, &(leaf, depth))) in sums.iter_mut().zip(&leaves).enumerate() {
+                    *sum += raw_score(tree, g * GROUP + k, leaf, depth, tree_mass) * scale;
                 }
             }
         }
@@ -513,23 +554,34 @@ mod tests {
     #[test]
     fn avx2_scores_equal_portable_scores_bit_for_bit() {
         assert!(std::is_x86_feature_detected!("avx2"), "this test needs a CPU with AVX2");
-        for dims in [1usize, 3, 8, 13, 40] {
-            let mut forest = ForestBuilder::new(dims).num_trees(20).sample_size(64).seed(dims as u64).build().unwrap();
+        // Widths of one register (the narrow walk) and wider, with and without cached boxes.
+        for (dims, cache) in [1usize, 2, 3, 6, 8, 9, 13, 40].into_iter().flat_map(|d| [(d, true), (d, false)]) {
+            let mut forest =
+                ForestBuilder::new(dims).num_trees(20).sample_size(64).bounding_box_cache(cache).seed(dims as u64).build().unwrap();
             let mut state = 7u64;
             let mut next = move || {
                 state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 ((state >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 20.0
             };
-            for _ in 0..500 {
-                let p: Vec<f32> = (0..dims).map(|_| next()).collect();
-                forest.update(&p).unwrap();
-            }
-            for _ in 0..200 {
-                let p: Vec<f32> = (0..dims).map(|_| next() * 1.5).collect();
+            let stored: Vec<Vec<f32>> = (0..500).map(|_| (0..dims).map(|_| next()).collect()).collect();
+            stored.iter().for_each(|p| forest.update(p).unwrap());
+            // Points near the data and beyond it, points the trees hold (scored as seen), and
+            // points so far out that the f32 sums overflow (recomputed in f64).
+            let mut queries: Vec<Vec<f32>> = (0..200).map(|_| (0..dims).map(|_| next() * 1.5).collect()).collect();
+            queries.extend(stored[480..].iter().cloned());
+            queries.extend((0..5).map(|k| (0..dims).map(|i| if (i + k) % 2 == 0 { 3.0e38 } else { next() }).collect()));
+            for p in &queries {
                 // SAFETY: AVX2 is present (checked above).
-                let wide = unsafe { forest.score_point_avx2(&p) };
-                assert_eq!(wide.to_bits(), forest.score_point_portable(&p).to_bits(), "dims {dims}");
+                let wide = unsafe { forest.score_point_avx2(p) };
+                assert_eq!(wide.to_bits(), forest.score_point_portable(p).to_bits(), "dims {dims}, cache {cache}");
             }
+            let points: Vec<&[f32]> = queries.iter().map(Vec::as_slice).collect();
+            let (mut wide, mut narrow) = (vec![0.0; points.len()], vec![0.0; points.len()]);
+            // SAFETY: as above.
+            unsafe { forest.score_points_avx2(&points, &mut wide) };
+            forest.score_points_portable(&points, &mut narrow);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&wide), bits(&narrow), "batch, dims {dims}, cache {cache}");
         }
     }
 }

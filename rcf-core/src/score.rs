@@ -12,7 +12,9 @@ pub fn score_seen(depth: usize, mass: u32) -> f64 {
 /// `1 / (depth + 1)`: the point would be isolated at `depth`.
 #[inline]
 pub fn score_unseen(depth: usize) -> f64 {
-    1.0 / (depth as f64 + 1.0)
+    // Depths are below 2^16, so going through u32 is exact, and one instruction rather than the
+    // several an unsigned 64-bit conversion takes.
+    1.0 / (depth as u32 as f64 + 1.0)
 }
 
 /// `1 − leaf_mass / (2·tree_mass)`: discounts points that are already frequent.
@@ -42,7 +44,12 @@ pub fn separation_probability(point: &[f32], min: &[f32], max: &[f32]) -> f64 {
 pub fn separation(point: &[f32], min: &[f32], max: &[f32]) -> (f64, f64) {
     let n = point.len().min(min.len()).min(max.len());
     let (point, min, max) = (&point[..n], &min[..n], &max[..n]);
-    let (gap, span) = gap_and_span(point, min, max);
+    separation_from_sums(gap_and_span(point, min, max), point, min, max)
+}
+
+/// [`separation`] given the sums [`gap_and_span`] gives for the same point and box.
+#[inline(always)]
+fn separation_from_sums((gap, span): (f32, f32), point: &[f32], min: &[f32], max: &[f32]) -> (f64, f64) {
     if gap == 0.0 {
         return (0.0, 0.0);
     }
@@ -106,19 +113,13 @@ fn gap_and_span_portable(point: &[f32], min: &[f32], max: &[f32]) -> (f32, f32) 
 unsafe fn gap_and_span_avx2(point: &[f32], min: &[f32], max: &[f32]) -> (f32, f32) {
     use std::arch::x86_64::*;
     let n = point.len().min(min.len()).min(max.len());
-    let (mut gap, mut span) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let zero = _mm256_setzero_ps();
-    let mut add_group = |p: __m256, lo: __m256, hi: __m256| {
-        let below = _mm256_max_ps(_mm256_sub_ps(lo, p), zero);
-        let above = _mm256_max_ps(_mm256_sub_ps(p, hi), zero);
-        gap = _mm256_add_ps(gap, _mm256_add_ps(below, above));
-        span = _mm256_add_ps(span, _mm256_sub_ps(hi, lo));
-    };
+    let mut sums = (_mm256_setzero_ps(), _mm256_setzero_ps());
     let whole = n - n % LANES;
     for at in (0..whole).step_by(LANES) {
         // SAFETY: at + LANES <= n, the length of the shortest slice.
         unsafe {
             add_group(
+                &mut sums,
                 _mm256_loadu_ps(point.as_ptr().add(at)),
                 _mm256_loadu_ps(min.as_ptr().add(at)),
                 _mm256_loadu_ps(max.as_ptr().add(at)),
@@ -126,17 +127,53 @@ unsafe fn gap_and_span_avx2(point: &[f32], min: &[f32], max: &[f32]) -> (f32, f3
         };
     }
     if whole < n {
-        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        let present = _mm256_cmpgt_epi32(_mm256_set1_epi32((n - whole) as i32), lane);
+        let present = lanes_below(n - whole);
         // SAFETY: the mask loads only the lanes below n - whole, inside all three slices.
         unsafe {
             add_group(
+                &mut sums,
                 _mm256_maskload_ps(point.as_ptr().add(whole), present),
                 _mm256_maskload_ps(min.as_ptr().add(whole), present),
                 _mm256_maskload_ps(max.as_ptr().add(whole), present),
             )
         };
     }
+    reduce_lanes(sums)
+}
+
+/// The mask of lanes `0..n`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn lanes_below(n: usize) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+}
+
+/// Adds one group of eight dimensions (`p`, `lo`, `hi`) to the lane sums `(gap, span)`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn add_group(
+    (gap, span): &mut (std::arch::x86_64::__m256, std::arch::x86_64::__m256),
+    p: std::arch::x86_64::__m256,
+    lo: std::arch::x86_64::__m256,
+    hi: std::arch::x86_64::__m256,
+) {
+    use std::arch::x86_64::*;
+    let zero = _mm256_setzero_ps();
+    let below = _mm256_max_ps(_mm256_sub_ps(lo, p), zero);
+    let above = _mm256_max_ps(_mm256_sub_ps(p, hi), zero);
+    *gap = _mm256_add_ps(*gap, _mm256_add_ps(below, above));
+    *span = _mm256_add_ps(*span, _mm256_sub_ps(hi, lo));
+}
+
+/// The lanes of `(gap, span)` added as [`sum_lanes`] adds them, in registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn reduce_lanes((gap, span): (std::arch::x86_64::__m256, std::arch::x86_64::__m256)) -> (f32, f32) {
+    use std::arch::x86_64::*;
     // [v0 + v4, v1 + v5, v2 + v6, v3 + v7] of each.
     let gap = _mm_add_ps(_mm256_castps256_ps128(gap), _mm256_extractf128_ps::<1>(gap));
     let span = _mm_add_ps(_mm256_castps256_ps128(span), _mm256_extractf128_ps::<1>(span));
@@ -144,6 +181,60 @@ unsafe fn gap_and_span_avx2(point: &[f32], min: &[f32], max: &[f32]) -> (f32, f3
     let pairs = _mm_add_ps(_mm_shuffle_ps::<0b01_00_01_00>(gap, span), _mm_shuffle_ps::<0b11_10_11_10>(gap, span));
     let sums = _mm_add_ps(pairs, _mm_movehdup_ps(pairs));
     (_mm_cvtss_f32(sums), _mm_cvtss_f32(_mm_movehl_ps(sums, sums)))
+}
+
+/// A query point of one to eight dimensions held in one register (zero beyond its width), for
+/// the separation sums against many boxes of its width.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct NarrowPoint {
+    lanes: std::arch::x86_64::__m256,
+    present: std::arch::x86_64::__m256i,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl NarrowPoint {
+    /// `point` in a register, if it has one to eight dimensions.
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(crate) unsafe fn new(point: &[f32]) -> Option<Self> {
+        use std::arch::x86_64::*;
+        if point.is_empty() || point.len() > LANES {
+            return None;
+        }
+        let present = lanes_below(point.len());
+        // SAFETY: the mask loads only the lanes below point.len().
+        Some(NarrowPoint { lanes: unsafe { _mm256_maskload_ps(point.as_ptr(), present) }, present })
+    }
+
+    /// [`separation_probability`] of this point (`point`, the values it was made from) and the
+    /// box `bounds` (`[min; d] ++ [max; d]`, `d` the point's width): the same, bit for bit.
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(crate) unsafe fn separation_probability(&self, point: &[f32], bounds: &[f32]) -> f64 {
+        use std::arch::x86_64::*;
+        let n = point.len();
+        let (min, max) = (&bounds[..n], &bounds[n..2 * n]);
+        let mut sums = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        // SAFETY: both load only the point's lanes (all eight, or those the mask marks: `n` of
+        // them, as `NarrowPoint::new` made it from `point`), inside `min` and `max`.
+        let (lo, hi) = unsafe {
+            if point.len() == LANES {
+                // A masked load measured slower than a plain one here.
+                (_mm256_loadu_ps(min.as_ptr()), _mm256_loadu_ps(max.as_ptr()))
+            } else {
+                (_mm256_maskload_ps(min.as_ptr(), self.present), _mm256_maskload_ps(max.as_ptr(), self.present))
+            }
+        };
+        add_group(&mut sums, self.lanes, lo, hi);
+        separation_from_sums(reduce_lanes(sums), point, min, max).0
+    }
 }
 
 /// The sum of eight lanes, added pairwise (two packed additions and a short tail rather than a
@@ -198,14 +289,45 @@ impl ScoreVisitor {
         normalize(self.score, self.tree_mass)
     }
 
-    /// [`ScoreVisitor::result`] with the normaliser's logarithm taken from `cache` when the mass
-    /// is the one it last saw (trees of a full forest share one mass).
+    /// [`Visitor::accept_node`] given the node's separation probability `p`.
     #[inline(always)]
-    pub(crate) fn result_cached(&self, cache: &mut (u32, f64)) -> f64 {
-        if cache.0 != self.tree_mass {
-            *cache = (self.tree_mass, normalize(1.0, self.tree_mass));
+    pub(crate) fn accept_separation(&mut self, p: f64, depth: usize) {
+        if p == 0.0 {
+            self.done = true;
+        } else {
+            self.score = (1.0 - p) * self.score + p * score_unseen(depth);
         }
-        self.score * cache.1
+    }
+
+    /// The score of this tree before [`normalize`].
+    #[inline(always)]
+    pub(crate) fn raw(&self) -> f64 {
+        self.score
+    }
+}
+
+/// [`normalize`]'s factor, kept for the mass it was last asked for: the trees of a full forest
+/// share one mass, and the logarithm is not free.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Normaliser {
+    mass: u32,
+    factor: f64,
+}
+
+impl Default for Normaliser {
+    fn default() -> Self {
+        Normaliser { mass: u32::MAX, factor: 0.0 }
+    }
+}
+
+impl Normaliser {
+    /// `normalize(1.0, tree_mass)`.
+    #[inline(always)]
+    pub(crate) fn of(&mut self, tree_mass: u32) -> f64 {
+        if self.mass != tree_mass {
+            *self = Normaliser { mass: tree_mass, factor: normalize(1.0, tree_mass) };
+        }
+        self.factor
     }
 }
 
@@ -230,12 +352,7 @@ impl Visitor for ScoreVisitor {
         _mass: u32,
         depth: usize,
     ) {
-        let p = separation_probability(point, min, max);
-        if p == 0.0 {
-            self.done = true;
-        } else {
-            self.score = (1.0 - p) * self.score + p * score_unseen(depth);
-        }
+        self.accept_separation(separation_probability(point, min, max), depth);
     }
 
     #[inline(always)]

@@ -11,6 +11,7 @@ mod delete;
 mod impute;
 mod insert;
 mod leaf_order;
+mod score_climb;
 mod state;
 mod traverse;
 mod validate;
