@@ -282,7 +282,7 @@ impl Forest {
         // AVX2 too.)
         match unsafe { NarrowPoint::new(point) } {
             Some(narrow) => self.score_point_with(point, |tree, leaf, depth, tree_mass| {
-                // SAFETY: AVX2 as above; `narrow` holds `point`.
+                // SAFETY: AVX2 as above (and `narrow` holds `point`).
                 unsafe { tree.narrow_score(leaf, depth, point, &narrow, &self.store, tree_mass) }
             }),
             None => self.score_point_with(point, |tree, leaf, depth, tree_mass| {
@@ -385,12 +385,12 @@ impl Forest {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn score_points_avx2(&self, points: &[&[f32]], totals: &mut [f64]) {
-        // SAFETY (both calls): the CPU has AVX2 (this function's promise).
+        // SAFETY: the CPU has AVX2 (this function's promise).
         let narrow: Option<Vec<NarrowPoint>> = points.iter().map(|point| unsafe { NarrowPoint::new(point) }).collect();
         // (Each closure is written here for the reason given at `score_point_avx2`.)
         match narrow {
             Some(narrow) => self.score_points_with(points, totals, |tree, i, leaf, depth, tree_mass| {
-                // SAFETY: AVX2 as above; `narrow[i]` holds `points[i]`.
+                // SAFETY: AVX2 as above (and `narrow[i]` holds `points[i]`).
                 unsafe { tree.narrow_score(leaf, depth, points[i], &narrow[i], &self.store, tree_mass) }
             }),
             None => self.score_points_with(points, totals, |tree, i, leaf, depth, tree_mass| {

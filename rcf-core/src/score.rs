@@ -190,6 +190,7 @@ fn reduce_lanes((gap, span): (std::arch::x86_64::__m256, std::arch::x86_64::__m2
 pub(crate) struct NarrowPoint {
     lanes: std::arch::x86_64::__m256,
     present: std::arch::x86_64::__m256i,
+    dims: usize,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -207,11 +208,13 @@ impl NarrowPoint {
         }
         let present = lanes_below(point.len());
         // SAFETY: the mask loads only the lanes below point.len().
-        Some(NarrowPoint { lanes: unsafe { _mm256_maskload_ps(point.as_ptr(), present) }, present })
+        let lanes = unsafe { _mm256_maskload_ps(point.as_ptr(), present) };
+        Some(NarrowPoint { lanes, present, dims: point.len() })
     }
 
-    /// [`separation_probability`] of this point (`point`, the values it was made from) and the
-    /// box `bounds` (`[min; d] ++ [max; d]`, `d` the point's width): the same, bit for bit.
+    /// [`separation_probability`] of this point and the box `bounds` (`[min; d] ++ [max; d]`, `d`
+    /// the point's width): the same, bit for bit. `point` is the slice the point was made from,
+    /// read again only if the sums overflow f32.
     ///
     /// # Safety
     /// The CPU has AVX2.
@@ -219,13 +222,13 @@ impl NarrowPoint {
     #[inline]
     pub(crate) unsafe fn separation_probability(&self, point: &[f32], bounds: &[f32]) -> f64 {
         use std::arch::x86_64::*;
-        let n = point.len();
+        let n = self.dims;
         let (min, max) = (&bounds[..n], &bounds[n..2 * n]);
         let mut sums = (_mm256_setzero_ps(), _mm256_setzero_ps());
-        // SAFETY: both load only the point's lanes (all eight, or those the mask marks: `n` of
-        // them, as `NarrowPoint::new` made it from `point`), inside `min` and `max`.
+        // SAFETY: both load only the point's lanes (all eight, or the `n` the mask marks), inside
+        // `min` and `max`, `n` values each.
         let (lo, hi) = unsafe {
-            if point.len() == LANES {
+            if n == LANES {
                 // A masked load measured slower than a plain one here.
                 (_mm256_loadu_ps(min.as_ptr()), _mm256_loadu_ps(max.as_ptr()))
             } else {

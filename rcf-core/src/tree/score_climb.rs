@@ -16,8 +16,10 @@ impl Tree {
     ///
     /// Trees without cached boxes, or of another width than `point`, take the visitor's walk.
     ///
+    /// `narrow` must hold `point` for the score to be right.
+    ///
     /// # Safety
-    /// The CPU has AVX2 and `narrow` holds `point`.
+    /// The CPU has AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     #[inline]
@@ -46,7 +48,7 @@ impl Tree {
         while let (false, Some(node)) = (visitor.is_done(), self.nodes.get(at)) {
             let Some(bounds) = self.bounds.get(at * width..(at + 1) * width) else { break };
             depth -= 1;
-            // SAFETY: AVX2 is the caller's promise.
+            // SAFETY: the CPU has AVX2 (the caller's promise).
             visitor.accept_separation(unsafe { narrow.separation_probability(point, bounds) }, depth);
             at = node.parent as usize;
         }
