@@ -576,12 +576,12 @@ mod tests {
                 assert_eq!(wide.to_bits(), forest.score_point_portable(p).to_bits(), "dims {dims}, cache {cache}");
             }
             let points: Vec<&[f32]> = queries.iter().map(Vec::as_slice).collect();
-            let (mut wide, mut narrow) = (vec![0.0; points.len()], vec![0.0; points.len()]);
+            let (mut avx2, mut portable) = (vec![0.0; points.len()], vec![0.0; points.len()]);
             // SAFETY: as above.
-            unsafe { forest.score_points_avx2(&points, &mut wide) };
-            forest.score_points_portable(&points, &mut narrow);
+            unsafe { forest.score_points_avx2(&points, &mut avx2) };
+            forest.score_points_portable(&points, &mut portable);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&wide), bits(&narrow), "batch, dims {dims}, cache {cache}");
+            assert_eq!(bits(&avx2), bits(&portable), "batch, dims {dims}, cache {cache}");
         }
     }
 }
