@@ -37,7 +37,7 @@ impl DiVector {
     /// dimensions `i, i + input_dims, i + 2·input_dims, …`. Returns `self` unchanged for 0 or a
     /// non-divisor.
     pub fn fold_shingle(&self, input_dims: usize) -> DiVector {
-        if input_dims == 0 || self.dims() % input_dims != 0 {
+        if input_dims == 0 || !self.dims().is_multiple_of(input_dims) {
             return self.clone();
         }
         let mut out = DiVector::zeros(input_dims);

@@ -15,7 +15,7 @@ use crate::rng::{tree_rng, uniform, TreeRng};
 use crate::sampler::{Admission, SampledPoint, Sampler};
 use crate::score::{NarrowPoint, Normaliser};
 use crate::shingle::Shingle;
-use crate::tree::{descend_group, descend_points, NodeRef, Tree, GROUP};
+use crate::tree::{descend_group, BatchDescent, NodeRef, Tree, GROUP};
 
 /// A sampler and the tree built on its sample, with the random stream both draw from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -416,14 +416,12 @@ impl Forest {
     ) {
         totals.fill(0.0);
         let mut normaliser = Normaliser::default();
+        let mut descent = BatchDescent::new(points, self.config.dimensions());
         for tree in self.trees.iter().map(|t| &t.tree) {
             let tree_mass = tree.mass();
             let scale = normaliser.of(tree_mass);
-            for (g, (group, sums)) in points.chunks(GROUP).zip(totals.chunks_mut(GROUP)).enumerate() {
-                let leaves = descend_points(tree, group);
-                for (k, (sum, &(leaf, depth))) in sums.iter_mut().zip(&leaves).enumerate() {
-                    *sum += raw_score(tree, g * GROUP + k, leaf, depth, tree_mass) * scale;
-                }
+            for (i, leaf, depth) in descent.through(tree) {
+                totals[i] += raw_score(tree, i, leaf, depth, tree_mass) * scale;
             }
         }
         let trees = self.trees.len() as f64;
@@ -450,15 +448,13 @@ impl Forest {
     }
 
     /// Calls `visit` with the index of each of `points`, a tree and the leaf (and its depth) the
-    /// point falls into there: tree by tree, [`GROUP`] points at a time (see [`descend_points`]).
+    /// point falls into there, tree by tree (see [`BatchDescent`]).
     #[inline]
     fn for_each_leaf_by_tree(&self, points: &[&[f32]], mut visit: impl FnMut(usize, &Tree, NodeRef, usize)) {
+        let mut descent = BatchDescent::new(points, self.config.dimensions());
         for tree in self.trees.iter().map(|t| &t.tree) {
-            for (g, group) in points.chunks(GROUP).enumerate() {
-                let leaves = descend_points(tree, group);
-                for (k, &(leaf, depth)) in leaves[..group.len()].iter().enumerate() {
-                    visit(g * GROUP + k, tree, leaf, depth);
-                }
+            for (i, leaf, depth) in descent.through(tree) {
+                visit(i, tree, leaf, depth);
             }
         }
     }

@@ -15,7 +15,7 @@ pub fn check_point(point: &[f32], expected: usize) -> Result<(), InputError> {
 
 /// Checks a row-major batch of `row_len`-value rows; errors name the row.
 pub fn check_batch(rows: &[f32], row_len: usize) -> Result<usize, InputError> {
-    if row_len == 0 || rows.len() % row_len != 0 {
+    if row_len == 0 || !rows.len().is_multiple_of(row_len) {
         return Err(InputError::RaggedBatch { len: rows.len(), row_len });
     }
     for (i, row) in rows.chunks_exact(row_len).enumerate() {

@@ -174,7 +174,7 @@ impl Detector {
     /// numbers are used. The series is checked first: on an error nothing was processed.
     pub fn process_series(&mut self, rows: &[f32], timestamps: Option<&[i64]>) -> Result<Vec<AnomalyDescriptor>, DetectorError> {
         let dims = self.transformer_dims();
-        if rows.len() % dims != 0 {
+        if !rows.len().is_multiple_of(dims) {
             return Err(InputError::RaggedBatch { len: rows.len(), row_len: dims }.into());
         }
         let n = rows.len() / dims;
@@ -530,7 +530,7 @@ impl Detector {
         self.recent_inputs.push_back(values.to_vec());
         self.recent_imputed.push_back(imputed);
         self.inputs_seen += 1;
-        let due = self.calibration.as_ref().map(|c| c.horizon()).filter(|h| self.inputs_seen % *h as u64 == 0);
+        let due = self.calibration.as_ref().map(|c| c.horizon()).filter(|h| self.inputs_seen.is_multiple_of(*h as u64));
         if let Some(horizon) = due {
             if self.forest.is_output_ready() {
                 if let Ok(forecast) = self.forecast(horizon, 0.5) {

@@ -6,6 +6,7 @@
 //! and a multiplicity, so duplicate points are leaf mass rather than extra nodes. A child reference
 //! is a [`NodeRef`] whose top bit tells leaf from internal node.
 
+mod batch_descent;
 mod cut;
 mod delete;
 mod impute;
@@ -21,6 +22,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
+pub use batch_descent::BatchDescent;
 pub use cut::{separating_cut, Cut};
 pub use traverse::{descend_group, descend_points, Visitor, GROUP};
 
@@ -68,7 +70,9 @@ impl NodeRef {
 
 /// An internal node: its cut, its children, its parent and the number of points below it.
 /// Kept together (16 bytes) so a descent or an ascent touches one cache line per level.
+/// `repr(C)`: the batch descent gathers its fields at fixed offsets.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
 struct Node {
     cut_value: f32,
     cut_dim: u16,

@@ -63,8 +63,9 @@ pub fn descend_group(trees: &[&Tree], point: &[f32]) -> [(NodeRef, usize); GROUP
     }
 }
 
-/// Descends one tree with up to [`GROUP`] points in lockstep (see [`descend_group`]); batch
-/// scoring uses it to keep one tree in cache while many points pass through it.
+/// Descends one tree with up to [`GROUP`] points in lockstep (see [`descend_group`]); the
+/// portable [`BatchDescent`](super::BatchDescent) uses it to keep one tree in cache while many
+/// points pass through it.
 #[inline]
 pub fn descend_points(tree: &Tree, points: &[&[f32]]) -> [(NodeRef, usize); GROUP] {
     descend_lockstep::<false>(points.len(), |_| tree, |k| points[k])
