@@ -15,7 +15,7 @@ use crate::rng::{tree_rng, uniform, TreeRng};
 use crate::sampler::{Admission, SampledPoint, Sampler};
 use crate::score::{NarrowPoint, Normaliser};
 use crate::shingle::Shingle;
-use crate::tree::{descend_group, BatchDescent, NodeRef, Tree, GROUP};
+use crate::tree::{descend_group, BatchDescent, Climbs, NodeRef, Tree, GROUP};
 
 /// A sampler and the tree built on its sample, with the random stream both draw from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -385,6 +385,10 @@ impl Forest {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn score_points_avx2(&self, points: &[&[f32]], totals: &mut [f64]) {
+        if BatchDescent::wide_available() && (2..=8).contains(&self.config.dimensions()) {
+            // SAFETY: the CPU has AVX-512F and BMI2, checked just above.
+            return unsafe { self.score_points_wide(points, totals) };
+        }
         // SAFETY: the CPU has AVX2 (this function's promise).
         let narrow: Option<Vec<NarrowPoint>> = points.iter().map(|point| unsafe { NarrowPoint::new(point) }).collect();
         // (Each closure is written here for the reason given at `score_point_avx2`.)
@@ -397,6 +401,33 @@ impl Forest {
                 tree.raw_score(leaf, depth, points[i], &self.store, tree_mass)
             }),
         }
+    }
+
+    /// [`Forest::score_points`] for points of two to eight dimensions with AVX-512: many
+    /// descents and walks up in flight at once (see `tree/batch_descent.rs`, `tree/batch_climb.rs`).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F and BMI2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,bmi2")]
+    unsafe fn score_points_wide(&self, points: &[&[f32]], totals: &mut [f64]) {
+        totals.fill(0.0);
+        let mut normaliser = Normaliser::default();
+        let mut descent = BatchDescent::new(points, self.config.dimensions());
+        let mut climbs = Climbs::default();
+        let mut raw = vec![0.0; points.len()];
+        for tree in self.trees.iter().map(|t| &t.tree) {
+            let tree_mass = tree.mass();
+            let scale = normaliser.of(tree_mass);
+            descent.descend(tree);
+            // SAFETY: AVX-512F and BMI2 (this function's promise).
+            unsafe { tree.batch_narrow_scores(descent.found(), points, &self.store, tree_mass, &mut climbs, &mut raw) };
+            for (total, raw) in totals.iter_mut().zip(&raw) {
+                *total += raw * scale;
+            }
+        }
+        let trees = self.trees.len() as f64;
+        totals.iter_mut().for_each(|t| *t /= trees);
     }
 
     fn score_points_portable(&self, points: &[&[f32]], totals: &mut [f64]) {
@@ -551,6 +582,7 @@ mod tests {
     fn avx2_scores_equal_portable_scores_bit_for_bit() {
         assert!(std::is_x86_feature_detected!("avx2"), "this test needs a CPU with AVX2");
         // Widths of one register (the narrow walk) and wider, with and without cached boxes.
+        // With AVX-512, batches of two to eight dimensions take the wide descents and walks.
         for (dims, cache) in [1usize, 2, 3, 6, 8, 9, 13, 40].into_iter().flat_map(|d| [(d, true), (d, false)]) {
             let mut forest =
                 ForestBuilder::new(dims).num_trees(20).sample_size(64).bounding_box_cache(cache).seed(dims as u64).build().unwrap();

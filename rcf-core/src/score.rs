@@ -260,7 +260,7 @@ fn positive(x: f32) -> f32 {
 }
 
 /// [`separation`] in f64 throughout, for coordinates whose ranges overflow f32.
-fn separation_f64(point: &[f32], min: &[f32], max: &[f32]) -> (f64, f64) {
+pub(crate) fn separation_f64(point: &[f32], min: &[f32], max: &[f32]) -> (f64, f64) {
     let (mut gap, mut span) = (0.0f64, 0.0f64);
     for ((&p, &lo), &hi) in point.iter().zip(min).zip(max) {
         let (p, lo, hi) = (p as f64, lo as f64, hi as f64);

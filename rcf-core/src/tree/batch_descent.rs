@@ -15,6 +15,8 @@ pub struct BatchDescent<'a> {
     finished_points: Vec<u32>,
     /// `leaf | depth << 16` for the point at the same position in `finished_points`.
     finished_leaves: Vec<u32>,
+    /// How many of `finished_points` the last descent wrote.
+    found: usize,
 }
 
 /// Lanes of an AVX-512 register of 32-bit values; also the slack the descent needs at the end of
@@ -30,12 +32,18 @@ impl<'a> BatchDescent<'a> {
             && points.len().saturating_mul(dims) <= i32::MAX as usize)
             .then(|| points.concat());
         let room = points.len() + LANES;
-        BatchDescent { points, dims, packed, finished_points: vec![0; room], finished_leaves: vec![0; room] }
+        BatchDescent { points, dims, packed, finished_points: vec![0; room], finished_leaves: vec![0; room], found: 0 }
     }
 
     /// Descends every point through `tree`; returns each point's index, leaf and depth.
     pub fn through(&mut self, tree: &Tree) -> impl Iterator<Item = (usize, NodeRef, usize)> + '_ {
-        let finished = match &self.packed {
+        self.descend(tree);
+        self.found()
+    }
+
+    /// Descends every point through `tree`, for [`BatchDescent::found`] to list.
+    pub fn descend(&mut self, tree: &Tree) {
+        self.found = match &self.packed {
             #[cfg(target_arch = "x86_64")]
             Some(packed) if tree.dims == self.dims && !tree.nodes.is_empty() => {
                 // SAFETY: `packed` exists only where `wide_descent_available` found AVX-512F and BMI2.
@@ -43,7 +51,12 @@ impl<'a> BatchDescent<'a> {
             }
             _ => self.descend_in_groups(tree),
         };
-        self.finished_points[..finished].iter().zip(&self.finished_leaves[..finished]).map(|(&point, &leaf)| {
+    }
+
+    /// Each point's index, leaf and depth from the last [`BatchDescent::descend`], in the order
+    /// the descents finished.
+    pub fn found(&self) -> impl Iterator<Item = (usize, NodeRef, usize)> + '_ {
+        self.finished_points[..self.found].iter().zip(&self.finished_leaves[..self.found]).map(|(&point, &leaf)| {
             (point as usize, NodeRef((leaf & 0xFFFF) as u16), (leaf >> 16) as usize)
         })
     }
@@ -58,6 +71,13 @@ impl<'a> BatchDescent<'a> {
             }
         }
         self.points.len()
+    }
+}
+
+impl BatchDescent<'_> {
+    /// Whether the CPU runs the AVX-512 descent.
+    pub fn wide_available() -> bool {
+        wide_descent_available()
     }
 }
 

@@ -6,6 +6,7 @@
 //! and a multiplicity, so duplicate points are leaf mass rather than extra nodes. A child reference
 //! is a [`NodeRef`] whose top bit tells leaf from internal node.
 
+mod batch_climb;
 mod batch_descent;
 mod cut;
 mod delete;
@@ -22,6 +23,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use batch_climb::Climbs;
 pub use batch_descent::BatchDescent;
 pub use cut::{separating_cut, Cut};
 pub use traverse::{descend_group, descend_points, Visitor, GROUP};

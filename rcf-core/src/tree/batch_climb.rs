@@ -1,0 +1,328 @@
+//! The score's walk up for a whole batch of narrow points (two to eight dimensions) in a tree
+//! with cached boxes, after [`BatchDescent`](super::BatchDescent): sixteen walks in flight, one
+//! per lane of AVX-512 registers, and a lane takes the next walk as soon as its walk ends. One
+//! point at a time, where a walk ends (the first box that holds the point) was an unpredictable
+//! branch per walk; here it is a mask, and the sixteen walks' box arithmetic overlaps.
+//!
+//! Each step does the arithmetic of [`Tree::narrow_score`] in the same order (the lane sums of
+//! `score.rs`, the f32 division, the f64 update without fused multiply-adds), so the scores
+//! match it bit for bit.
+
+#[cfg(target_arch = "x86_64")]
+use super::{NodeRef, Tree, Visitor, NONE};
+#[cfg(target_arch = "x86_64")]
+use crate::point_store::PointStore;
+#[cfg(target_arch = "x86_64")]
+use crate::score::{separation_f64, ScoreVisitor};
+
+/// Walks left to climb after their leaf: the point's index in the batch, the node to start at,
+/// the leaf's depth and the score so far. Reused from tree to tree.
+#[derive(Default)]
+pub(crate) struct Climbs {
+    rows: Vec<i32>,
+    nodes: Vec<i32>,
+    depths: Vec<i32>,
+    scores: Vec<f64>,
+}
+
+/// Lanes per register of 32-bit values; also the slack the queue keeps for whole-register loads.
+#[cfg(target_arch = "x86_64")]
+const LANES: usize = 16;
+
+#[cfg(target_arch = "x86_64")]
+impl Climbs {
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.nodes.clear();
+        self.depths.clear();
+        self.scores.clear();
+    }
+
+    fn push(&mut self, row: usize, node: u16, depth: usize, score: f64) {
+        self.rows.push(row as i32);
+        self.nodes.push(i32::from(node));
+        self.depths.push(depth as i32);
+        self.scores.push(score);
+    }
+
+    /// Pads every queue so that a whole register can be loaded from any queued position.
+    fn pad(&mut self) {
+        let padded = self.rows.len() + LANES;
+        self.rows.resize(padded, 0);
+        self.nodes.resize(padded, 0);
+        self.depths.resize(padded, 0);
+        self.scores.resize(padded, 0.0);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Tree {
+    /// Sets `raw[i]` to the raw score ([`Tree::narrow_score`]) of `points[i]` for every
+    /// `(i, leaf, depth)` that `found` lists, reusing `climbs`.
+    ///
+    /// Trees without cached boxes, and points of another width or of one or over eight
+    /// dimensions, take [`Tree::raw_score`] (one dimension: walks are too short to gain).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F and BMI2.
+    #[target_feature(enable = "avx512f,bmi2")]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) unsafe fn batch_narrow_scores(
+        &self,
+        found: impl Iterator<Item = (usize, NodeRef, usize)>,
+        points: &[&[f32]],
+        store: &PointStore,
+        tree_mass: u32,
+        climbs: &mut Climbs,
+        raw: &mut [f64],
+    ) {
+        let d = self.dims;
+        let narrow = self.cache_boxes
+            && (2..=8).contains(&d)
+            && self.bounds.len() == self.nodes.len() * 2 * d
+            && raw.len() >= points.len()
+            && points.iter().all(|point| point.len() == d);
+        if !narrow {
+            for (i, leaf, depth) in found {
+                raw[i] = self.raw_score(leaf, depth, points[i], store, tree_mass);
+            }
+            return;
+        }
+        // The leaf step, as the visitor takes it; walks that go on are queued.
+        climbs.clear();
+        for (i, leaf, depth) in found {
+            if leaf.is_null() {
+                raw[i] = 0.0;
+                continue;
+            }
+            let l = leaf.index();
+            let mut visitor = ScoreVisitor::new(tree_mass);
+            visitor.accept_leaf(points[i], store.get(self.leaf_slot[l]), self.leaf_mass[l] as u32, depth);
+            let parent = self.leaf_parent[l];
+            if visitor.is_done() || parent == NONE || usize::from(parent) >= self.nodes.len() {
+                raw[i] = visitor.raw();
+            } else {
+                climbs.push(i, parent, depth, visitor.raw());
+            }
+        }
+        let queued = climbs.rows.len();
+        climbs.pad();
+        // SAFETY: AVX-512F and BMI2 (this function's promise); the checks above.
+        // One copy per width keeps the point and the lane sums in registers.
+        unsafe {
+            match d {
+                2 => self.climb_all::<2>(climbs, queued, points, raw),
+                3 => self.climb_all::<3>(climbs, queued, points, raw),
+                4 => self.climb_all::<4>(climbs, queued, points, raw),
+                5 => self.climb_all::<5>(climbs, queued, points, raw),
+                6 => self.climb_all::<6>(climbs, queued, points, raw),
+                7 => self.climb_all::<7>(climbs, queued, points, raw),
+                _ => self.climb_all::<8>(climbs, queued, points, raw),
+            }
+        };
+    }
+
+    /// The walks `climbs` queues (the first `queued`), sixteen at a time.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F and BMI2. The tree caches boxes for `D` (`2..=8`) dimensions, as
+    /// wide as every point; every queued row is below `points.len()` and `raw.len()`; `climbs`
+    /// is padded.
+    #[target_feature(enable = "avx512f,bmi2")]
+    unsafe fn climb_all<const D: usize>(&self, climbs: &Climbs, queued: usize, points: &[&[f32]], raw: &mut [f64]) {
+        use std::arch::x86_64::*;
+        debug_assert_eq!(D, self.dims);
+        let zero = _mm512_setzero_ps();
+        let zero_i = _mm512_setzero_si512();
+        let one = _mm512_set1_pd(1.0);
+        let last_node = _mm512_set1_epi32(self.nodes.len() as i32 - 1);
+        let box_width = _mm512_set1_epi32(2 * D as i32);
+        let infinity = _mm512_set1_ps(f32::INFINITY);
+        let bounds = self.bounds.as_ptr();
+        // A node's `right | parent << 16` is its third 32-bit word (`Node` is `repr(C)`).
+        let words = self.nodes.as_ptr() as *const i32;
+
+        let mut row = zero_i;
+        let mut node = zero_i;
+        let mut depth = zero_i;
+        let mut score = [_mm512_setzero_pd(); 2];
+        // Each lane's point twice over, `[p; 8] ++ [p; 8]`, zero beyond `D` in each half, as a
+        // narrow point's missing lanes are.
+        let mut lane_points = [zero; LANES];
+        let point_mask = (1u16 << D) - 1;
+        let mut busy: u16 = 0;
+        let mut next = 0;
+        loop {
+            // Idle lanes take the next queued walks.
+            let refill = _pdep_u32((1u32 << (queued - next).min(LANES)) - 1, u32::from(!busy)) as u16;
+            if refill != 0 {
+                let low = refill as u8;
+                let high_from = next + low.count_ones() as usize;
+                // SAFETY: `climbs` is padded: whole registers load from any position up to `queued`.
+                unsafe {
+                    row = _mm512_mask_expand_epi32(row, refill, _mm512_loadu_si512(climbs.rows.as_ptr().add(next) as *const _));
+                    node = _mm512_mask_expand_epi32(node, refill, _mm512_loadu_si512(climbs.nodes.as_ptr().add(next) as *const _));
+                    depth = _mm512_mask_expand_epi32(depth, refill, _mm512_loadu_si512(climbs.depths.as_ptr().add(next) as *const _));
+                    score[0] = _mm512_mask_expand_pd(score[0], low, _mm512_loadu_pd(climbs.scores.as_ptr().add(next)));
+                    score[1] = _mm512_mask_expand_pd(score[1], (refill >> 8) as u8, _mm512_loadu_pd(climbs.scores.as_ptr().add(high_from)));
+                }
+                let mut rows = [0i32; LANES];
+                // SAFETY: one register into an array of its size.
+                unsafe { _mm512_storeu_si512(rows.as_mut_ptr() as *mut _, row) };
+                let mut fresh = refill;
+                while fresh != 0 {
+                    let k = fresh.trailing_zeros() as usize;
+                    fresh &= fresh - 1;
+                    let point = points[rows[k] as usize];
+                    // SAFETY: the mask reads the point's `D` values only.
+                    let once = unsafe { _mm512_maskz_loadu_ps(point_mask, point.as_ptr()) };
+                    lane_points[k] = _mm512_shuffle_f32x4::<0b01_00_01_00>(once, once);
+                }
+                next += refill.count_ones() as usize;
+                busy |= refill;
+            }
+            if busy == 0 {
+                return;
+            }
+
+            // The separation sums of each lane's point and node box, added as `score.rs` adds
+            // them; idle lanes compute on a stale (in-bounds) node and are masked off below.
+            let mut at = [0i32; LANES];
+            // SAFETY: one register into an array of its size.
+            unsafe { _mm512_storeu_si512(at.as_mut_ptr() as *mut _, _mm512_mullo_epi32(_mm512_min_epi32(node, last_node), box_width)) };
+            let (mut gap, mut span) = (zero, zero);
+            for k in 0..LANES {
+                // SAFETY: `at[k]` starts a box of `2 * D` values inside the bounds.
+                let bounds = unsafe { Self::box_register::<D>(bounds.add(at[k] as usize)) };
+                let (lane_gap, lane_span) = lane_sums(bounds, lane_points[k]);
+                gap = _mm512_mask_broadcastss_ps(gap, 1 << k, lane_gap);
+                span = _mm512_mask_broadcastss_ps(span, 1 << k, lane_span);
+            }
+
+            // p = gap / (gap + span) in f32, widened; 0 where the box holds the point.
+            let apart = _mm512_mask_cmp_ps_mask::<_CMP_NEQ_UQ>(busy, gap, zero);
+            let total = _mm512_add_ps(gap, span);
+            let p = _mm512_maskz_div_ps(apart, gap, total);
+            let mut p = [
+                _mm512_cvtps_pd(_mm512_castps512_ps256(p)),
+                _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(p)))),
+            ];
+            let overflowed = apart & !_mm512_cmp_ps_mask::<_CMP_LT_OQ>(total, infinity);
+            if overflowed != 0 {
+                p = self.separations_in_f64(p, overflowed, row, node, points);
+            }
+
+            // The visitor's step: done where p is 0, else one level up.
+            let lower_depth = _mm512_sub_epi32(depth, _mm512_set1_epi32(1));
+            let going_on =
+                u16::from(_mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(p[0], _mm512_setzero_pd())) | u16::from(_mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(p[1], _mm512_setzero_pd())) << 8;
+            let going_on = going_on & busy;
+            let depths = [
+                _mm512_cvtepi32_pd(_mm512_castsi512_si256(lower_depth)),
+                _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64::<1>(lower_depth)),
+            ];
+            for half in 0..2 {
+                let unseen = _mm512_div_pd(one, _mm512_add_pd(depths[half], one));
+                let updated = _mm512_add_pd(_mm512_mul_pd(_mm512_sub_pd(one, p[half]), score[half]), _mm512_mul_pd(p[half], unseen));
+                score[half] = _mm512_mask_mov_pd(score[half], (going_on >> (8 * half)) as u8, updated);
+            }
+            depth = _mm512_mask_mov_epi32(depth, going_on, lower_depth);
+            // SAFETY: nodes are clamped as above; the word is inside the node.
+            let parent_word = unsafe {
+                _mm512_mask_i32gather_epi32::<4>(zero_i, going_on, _mm512_add_epi32(_mm512_slli_epi32::<2>(_mm512_min_epi32(node, last_node)), _mm512_set1_epi32(2)), words)
+            };
+            let parent = _mm512_srli_epi32::<16>(parent_word);
+            node = _mm512_mask_mov_epi32(node, going_on, parent);
+            // `NONE`, the root's parent, is past the last node.
+            let at_root = _mm512_cmpgt_epi32_mask(parent, last_node);
+            let climbing = going_on & !at_root;
+            let ended = busy & !climbing;
+            if ended != 0 {
+                let rows = [_mm512_castsi512_si256(row), _mm512_extracti64x4_epi64::<1>(row)];
+                for (half, (rows, score)) in rows.into_iter().zip(score).enumerate() {
+                    // SAFETY: every row is below `raw.len()`; rows of a batch are distinct.
+                    unsafe { _mm512_mask_i32scatter_pd::<8>(raw.as_mut_ptr(), (ended >> (8 * half)) as u8, rows, score) };
+                }
+            }
+            busy = climbing;
+        }
+    }
+
+    /// The box starting at `at` (`[min; D] ++ [max; D]`) as `[min; 8] ++ [max; 8]`, zero past `D`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F; `at` starts `2 * D` readable values.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn box_register<const D: usize>(at: *const f32) -> std::arch::x86_64::__m512 {
+        use std::arch::x86_64::*;
+        if D == 8 {
+            // SAFETY: sixteen values, the caller's promise.
+            return unsafe { _mm512_loadu_ps(at) };
+        }
+        let first = (1u16 << D) - 1;
+        // SAFETY: each mask reads `D` of the box's values: the mins into lanes 0.., then the maxes
+        // (`at + D + j`) into lanes 8 + j, addressed from `D - 8` values before `at` (a masked
+        // load touches only its unmasked lanes).
+        unsafe {
+            let min = _mm512_maskz_loadu_ps(first, at);
+            _mm512_mask_loadu_ps(min, first << 8, at.wrapping_sub(8 - D))
+        }
+    }
+
+    /// `p` with the lanes in `overflowed` recomputed in f64 (their f32 sums overflowed), as
+    /// [`crate::score::separation`] does for one point.
+    #[target_feature(enable = "avx512f")]
+    #[cold]
+    fn separations_in_f64(
+        &self,
+        p: [std::arch::x86_64::__m512d; 2],
+        overflowed: u16,
+        row: std::arch::x86_64::__m512i,
+        node: std::arch::x86_64::__m512i,
+        points: &[&[f32]],
+    ) -> [std::arch::x86_64::__m512d; 2] {
+        use std::arch::x86_64::*;
+        let (mut ps, mut rows, mut nodes) = ([0.0f64; 16], [0i32; 16], [0i32; 16]);
+        // SAFETY: each store writes one register into an array of its size.
+        unsafe {
+            _mm512_storeu_pd(ps.as_mut_ptr(), p[0]);
+            _mm512_storeu_pd(ps.as_mut_ptr().add(8), p[1]);
+            _mm512_storeu_si512(rows.as_mut_ptr() as *mut _, row);
+            _mm512_storeu_si512(nodes.as_mut_ptr() as *mut _, node);
+        }
+        let width = 2 * self.dims;
+        for lane in (0..16).filter(|lane| overflowed & 1 << lane != 0) {
+            let at = nodes[lane] as usize * width;
+            let (min, max) = self.bounds[at..at + width].split_at(self.dims);
+            ps[lane] = separation_f64(points[rows[lane] as usize], min, max).0;
+        }
+        // SAFETY: each load reads one register from an array of its size.
+        unsafe { [_mm512_loadu_pd(ps.as_ptr()), _mm512_loadu_pd(ps.as_ptr().add(8))] }
+    }
+}
+
+/// The separation sums of one point and box: `bounds` is `[min; 8] ++ [max; 8]` and `point`
+/// `[p; 8] ++ [p; 8]` (both zero past the width). Returns (gap, span) in lane 0 of each.
+/// The same additions, in the same order, as `add_group` then `reduce_lanes` in `score.rs`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn lane_sums(bounds: std::arch::x86_64::__m512, point: std::arch::x86_64::__m512) -> (std::arch::x86_64::__m128, std::arch::x86_64::__m128) {
+    use std::arch::x86_64::*;
+    // [min - p ++ p - max], then each clamped at 0: [below ++ above].
+    let apart = _mm512_max_ps(_mm512_mask_sub_ps(_mm512_sub_ps(bounds, point), 0xFF00, point, bounds), _mm512_setzero_ps());
+    // Halves swapped: [above ++ below] and [max ++ min].
+    let apart_swapped = _mm512_shuffle_f32x4::<0b01_00_11_10>(apart, apart);
+    let bounds_swapped = _mm512_shuffle_f32x4::<0b01_00_11_10>(bounds, bounds);
+    // Per dimension: gap = 0 + (below + above), span = 0 + (max - min), as `add_group` adds them.
+    let gap = _mm512_add_ps(_mm512_setzero_ps(), _mm512_add_ps(apart, apart_swapped));
+    let span = _mm512_add_ps(_mm512_setzero_ps(), _mm512_sub_ps(bounds_swapped, bounds));
+    // [gap ++ span] (their low halves), then per 128-bit block v0 + v4, v1 + v5, ...
+    let sums = _mm512_shuffle_f32x4::<0b01_00_01_00>(gap, span);
+    let halves = _mm512_add_ps(sums, _mm512_shuffle_f32x4::<0b10_11_00_01>(sums, sums));
+    // (h0 + h2, h1 + h3), then their sum, in lane 0 of the gap block and of the span block.
+    let pairs = _mm512_add_ps(halves, _mm512_permute_ps::<0b01_00_11_10>(halves));
+    let total = _mm512_add_ps(pairs, _mm512_permute_ps::<0b10_11_00_01>(pairs));
+    (_mm512_castps512_ps128(total), _mm512_extractf32x4_ps::<2>(total))
+}
