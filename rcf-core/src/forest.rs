@@ -60,22 +60,25 @@ impl SampledTree {
 /// without the box cache).
 const MAX_BLOCK: usize = 1024;
 
-/// The results of `work` for `points` (`None`: not ready, result `empty`), computed in parallel
-/// over blocks of rows, at most [`MAX_BLOCK`] but small enough to give every thread of the pool
-/// work; `work` gets a block's ready points and a slot (set to `empty`) for each.
-fn in_blocks<T: Clone + Send + Sync>(
-    points: &[Option<Vec<f32>>],
-    empty: T,
-    work: impl Fn(&[&[f32]], &mut [T]) + Sync,
-) -> Vec<T> {
-    let block = points.len().div_ceil(rayon::current_num_threads()).clamp(GROUP, MAX_BLOCK);
-    let mut results = vec![empty.clone(); points.len()];
-    results.par_chunks_mut(block).zip(points.par_chunks(block)).for_each(|(out, block)| {
-        let (rows, ready): (Vec<usize>, Vec<&[f32]>) =
-            block.iter().enumerate().filter_map(|(i, p)| Some((i, p.as_deref()?))).unzip();
-        let mut done = vec![empty.clone(); ready.len()];
-        work(&ready, &mut done);
-        rows.into_iter().zip(done).for_each(|(i, result)| out[i] = result);
+/// The points a batch of inputs makes, one after another, `dims` values each: those of rows
+/// `first_ready..rows` (earlier rows complete no shingle, or the model is not ready to score).
+struct BatchPoints<'a> {
+    values: std::borrow::Cow<'a, [f32]>,
+    dims: usize,
+    rows: usize,
+    first_ready: usize,
+}
+
+/// The results of `work` for every row of `batch` (`empty` for rows before `first_ready`),
+/// computed in parallel over blocks of rows, at most [`MAX_BLOCK`] but small enough to give every
+/// thread of the pool work; `work` gets a block's points and a slot (set to `empty`) for each.
+fn in_blocks<T: Clone + Send + Sync>(batch: &BatchPoints, empty: T, work: impl Fn(&[&[f32]], &mut [T]) + Sync) -> Vec<T> {
+    let mut results = vec![empty; batch.rows];
+    let ready = &mut results[batch.first_ready..];
+    let block = ready.len().div_ceil(rayon::current_num_threads()).clamp(GROUP, MAX_BLOCK);
+    ready.par_chunks_mut(block).zip(batch.values.par_chunks(block * batch.dims)).for_each(|(out, values)| {
+        let points: Vec<&[f32]> = values.chunks_exact(batch.dims).collect();
+        work(&points, out);
     });
     results
 }
@@ -346,18 +349,28 @@ impl Forest {
 
     /// The shingled points a run of row-major `inputs` would form, starting from the current
     /// shingle, without changing the forest; `None` for inputs that do not complete a shingle.
-    fn batch_points(&self, inputs: &[f32]) -> Result<Vec<Option<Vec<f32>>>, InputError> {
-        let n = check_batch(inputs, self.config.input_dims)?;
+    fn batch_points<'a>(&self, inputs: &'a [f32]) -> Result<BatchPoints<'a>, InputError> {
+        let rows = check_batch(inputs, self.config.input_dims)?;
+        let dims = self.config.dimensions();
+        let inputs = &inputs[..rows * self.config.input_dims];
+        if !self.is_output_ready() {
+            return Ok(BatchPoints { values: Vec::new().into(), dims, rows, first_ready: rows });
+        }
+        if self.config.shingle_size == 1 {
+            // Each input is its point: no copy.
+            return Ok(BatchPoints { values: inputs.into(), dims, rows, first_ready: 0 });
+        }
         let mut shingle = self.shingle.clone();
-        let ready = self.is_output_ready();
-        Ok(inputs
-            .chunks_exact(self.config.input_dims)
-            .take(n)
-            .map(|input| {
-                shingle.push(input);
-                (ready && shingle.is_full()).then(|| shingle.point().to_vec())
-            })
-            .collect())
+        let mut values = Vec::new();
+        let mut first_ready = rows;
+        for (row, input) in inputs.chunks_exact(self.config.input_dims).enumerate() {
+            shingle.push(input);
+            if shingle.is_full() {
+                first_ready = first_ready.min(row);
+                values.extend_from_slice(shingle.point());
+            }
+        }
+        Ok(BatchPoints { values: values.into(), dims, rows, first_ready })
     }
 
     /// Scores a batch of row-major inputs against the current model without changing it. With
@@ -555,22 +568,23 @@ impl Forest {
 
 #[cfg(test)]
 mod tests {
-    use super::in_blocks;
+    use super::{in_blocks, BatchPoints};
     use crate::ForestBuilder;
 
     /// Rows that complete no shingle get the empty result; every other row gets its own result,
     /// whatever the block size the pool leads to.
     #[test]
     fn in_blocks_maps_each_result_back_to_its_row() {
-        let points: Vec<Option<Vec<f32>>> = (0..2_500).map(|i| (i % 3 != 0).then(|| vec![i as f32, 1.0])).collect();
+        let values: Vec<f32> = (7..2_500).flat_map(|i| [i as f32, 1.0]).collect();
+        let batch = BatchPoints { values: values.into(), dims: 2, rows: 2_500, first_ready: 7 };
         for threads in [1, 2, 7] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let sums = pool.install(|| {
-                in_blocks(&points, -1.0, |ready, out| {
+                in_blocks(&batch, -1.0, |ready, out| {
                     ready.iter().zip(out).for_each(|(p, o)| *o = p.iter().sum::<f32>());
                 })
             });
-            let expected: Vec<f32> = (0..2_500).map(|i| if i % 3 == 0 { -1.0 } else { i as f32 + 1.0 }).collect();
+            let expected: Vec<f32> = (0..2_500).map(|i| if i < 7 { -1.0 } else { i as f32 + 1.0 }).collect();
             assert_eq!(sums, expected, "{threads} threads");
         }
     }
