@@ -36,27 +36,23 @@ const SETS: usize = 2;
 
 #[cfg(target_arch = "x86_64")]
 impl Climbs {
-    fn clear(&mut self) {
-        self.rows.clear();
-        self.nodes.clear();
-        self.depths.clear();
-        self.scores.clear();
+    /// Room for `walks` walks, and a register's worth past them: whole registers load from any
+    /// queued position. Kept across trees, so it is filled once per batch.
+    fn make_room(&mut self, walks: usize) {
+        let room = walks + LANES;
+        if self.rows.len() < room {
+            self.rows.resize(room, 0);
+            self.nodes.resize(room, 0);
+            self.depths.resize(room, 0);
+            self.scores.resize(room, 0.0);
+        }
     }
 
-    fn push(&mut self, row: usize, node: u16, depth: usize, score: f64) {
-        self.rows.push(row as i32);
-        self.nodes.push(i32::from(node));
-        self.depths.push(depth as i32);
-        self.scores.push(score);
-    }
-
-    /// Pads every queue so that a whole register can be loaded from any queued position.
-    fn pad(&mut self) {
-        let padded = self.rows.len() + LANES;
-        self.rows.resize(padded, 0);
-        self.nodes.resize(padded, 0);
-        self.depths.resize(padded, 0);
-        self.scores.resize(padded, 0.0);
+    fn set(&mut self, at: usize, row: usize, node: u16, depth: usize, score: f64) {
+        self.rows[at] = row as i32;
+        self.nodes[at] = i32::from(node);
+        self.depths[at] = depth as i32;
+        self.scores[at] = score;
     }
 }
 
@@ -94,7 +90,8 @@ impl Tree {
             return;
         }
         // The leaf step, as the visitor takes it; walks that go on are queued.
-        climbs.clear();
+        climbs.make_room(points.len());
+        let mut queued = 0;
         for (i, leaf, depth) in found {
             if leaf.is_null() {
                 raw[i] = 0.0;
@@ -107,11 +104,10 @@ impl Tree {
             if visitor.is_done() || parent == NONE || usize::from(parent) >= self.nodes.len() {
                 raw[i] = visitor.raw();
             } else {
-                climbs.push(i, parent, depth, visitor.raw());
+                climbs.set(queued, i, parent, depth, visitor.raw());
+                queued += 1;
             }
         }
-        let queued = climbs.rows.len();
-        climbs.pad();
         // SAFETY: AVX-512F and BMI2 (this function's promise); the checks above.
         // One copy per width keeps the point and the lane sums in registers.
         unsafe {
@@ -132,7 +128,7 @@ impl Tree {
     /// # Safety
     /// The CPU has AVX-512F and BMI2. The tree caches boxes for `D` (`2..=8`) dimensions, as
     /// wide as every point; every queued row is below `points.len()` and `raw.len()`; `climbs`
-    /// is padded.
+    /// has room for `queued` walks.
     #[target_feature(enable = "avx512f,bmi2")]
     unsafe fn climb_all<const D: usize>(&self, climbs: &Climbs, queued: usize, points: &[&[f32]], raw: &mut [f64]) {
         use std::arch::x86_64::*;
@@ -165,7 +161,7 @@ impl Tree {
                 if refill != 0 {
                     let low = refill as u8;
                     let high_from = next + low.count_ones() as usize;
-                    // SAFETY: `climbs` is padded: whole registers load from any position up to `queued`.
+                    // SAFETY: `climbs` has a register's room past `queued`.
                     unsafe {
                         row[r] = _mm512_mask_expand_epi32(row[r], refill, _mm512_loadu_si512(climbs.rows.as_ptr().add(next) as *const _));
                         node[r] = _mm512_mask_expand_epi32(node[r], refill, _mm512_loadu_si512(climbs.nodes.as_ptr().add(next) as *const _));
