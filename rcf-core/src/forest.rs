@@ -387,9 +387,15 @@ impl Forest {
     /// for bit.
     fn score_points(&self, points: &[&[f32]], totals: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.score_points_avx2(points, totals) };
+        {
+            if BatchDescent::wide_available() && (2..=8).contains(&self.config.dimensions()) {
+                // SAFETY: the CPU has AVX-512F and BMI2, checked just above.
+                return unsafe { self.score_points_wide(points, totals) };
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked just above.
+                return unsafe { self.score_points_avx2(points, totals) };
+            }
         }
         self.score_points_portable(points, totals)
     }
@@ -398,10 +404,6 @@ impl Forest {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn score_points_avx2(&self, points: &[&[f32]], totals: &mut [f64]) {
-        if BatchDescent::wide_available() && (2..=8).contains(&self.config.dimensions()) {
-            // SAFETY: the CPU has AVX-512F and BMI2, checked just above.
-            return unsafe { self.score_points_wide(points, totals) };
-        }
         // SAFETY: the CPU has AVX2 (this function's promise).
         let narrow: Option<Vec<NarrowPoint>> = points.iter().map(|point| unsafe { NarrowPoint::new(point) }).collect();
         // (Each closure is written here for the reason given at `score_point_avx2`.)
@@ -596,7 +598,6 @@ mod tests {
     fn avx2_scores_equal_portable_scores_bit_for_bit() {
         assert!(std::is_x86_feature_detected!("avx2"), "this test needs a CPU with AVX2");
         // Widths of one register (the narrow walk) and wider, with and without cached boxes.
-        // With AVX-512, batches of two to eight dimensions take the wide descents and walks.
         for (dims, cache) in [1usize, 2, 3, 6, 8, 9, 13, 40].into_iter().flat_map(|d| [(d, true), (d, false)]) {
             let mut forest =
                 ForestBuilder::new(dims).num_trees(20).sample_size(64).bounding_box_cache(cache).seed(dims as u64).build().unwrap();
@@ -624,6 +625,14 @@ mod tests {
             forest.score_points_portable(&points, &mut portable);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&avx2), bits(&portable), "batch, dims {dims}, cache {cache}");
+            // The AVX-512 batch path, on CPUs that have it (the descent's own test checks that
+            // this machine's detection and path agree).
+            if crate::tree::BatchDescent::wide_available() {
+                let mut wide = vec![0.0; points.len()];
+                // SAFETY: AVX-512F and BMI2, checked just above.
+                unsafe { forest.score_points_wide(&points, &mut wide) };
+                assert_eq!(bits(&wide), bits(&portable), "wide batch, dims {dims}, cache {cache}");
+            }
         }
     }
 }
