@@ -388,7 +388,7 @@ impl Forest {
     fn score_points(&self, points: &[&[f32]], totals: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
         {
-            if BatchDescent::wide_available() && (2..=8).contains(&self.config.dimensions()) {
+            if BatchDescent::goes_wide(points.len()) && (2..=8).contains(&self.config.dimensions()) {
                 // SAFETY: the CPU has AVX-512F and BMI2, checked just above.
                 return unsafe { self.score_points_wide(points, totals) };
             }
@@ -627,7 +627,7 @@ mod tests {
             assert_eq!(bits(&avx2), bits(&portable), "batch, dims {dims}, cache {cache}");
             // The AVX-512 batch path, on CPUs that have it (the descent's own test checks that
             // this machine's detection and path agree).
-            if crate::tree::BatchDescent::wide_available() {
+            if crate::tree::BatchDescent::goes_wide(points.len()) {
                 let mut wide = vec![0.0; points.len()];
                 // SAFETY: AVX-512F and BMI2, checked just above.
                 unsafe { forest.score_points_wide(&points, &mut wide) };

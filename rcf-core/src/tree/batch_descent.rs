@@ -19,6 +19,10 @@ pub struct BatchDescent<'a> {
     found: usize,
 }
 
+/// Fewest points for the AVX-512 descent (and walk up): smaller batches leave most of its 32
+/// lanes idle, and one-row batches (a real-time endpoint's) measured 5× slower on it.
+pub const WIDE_BATCH: usize = 64;
+
 /// Lanes of an AVX-512 register of 32-bit values; also the slack the descent needs at the end of
 /// its output (it stores whole registers).
 const LANES: usize = 16;
@@ -27,6 +31,7 @@ impl<'a> BatchDescent<'a> {
     /// Room for the descents of `points`, each `dims` values wide.
     pub fn new(points: &'a [&'a [f32]], dims: usize) -> Self {
         let packed = (wide_descent_available()
+            && points.len() >= WIDE_BATCH
             && dims > 0
             && points.iter().all(|point| point.len() == dims)
             && points.len().saturating_mul(dims) <= i32::MAX as usize)
@@ -75,9 +80,9 @@ impl<'a> BatchDescent<'a> {
 }
 
 impl BatchDescent<'_> {
-    /// Whether the CPU runs the AVX-512 descent.
-    pub fn wide_available() -> bool {
-        wide_descent_available()
+    /// Whether the AVX-512 descent runs for `points` points on this CPU.
+    pub fn goes_wide(points: usize) -> bool {
+        points >= WIDE_BATCH && wide_descent_available()
     }
 }
 
@@ -244,15 +249,24 @@ mod tests {
             // Points on cuts, where `<=` sends them left.
             let on_cuts: Vec<Vec<f32>> = tree.nodes.iter().take(40).map(|node| vec![node.cut_value; dims]).collect();
             let queries: Vec<&[f32]> = queries.iter().chain(&on_cuts).map(Vec::as_slice).collect();
+            let expected = one_by_one(&tree, &queries);
             let mut descent = BatchDescent::new(&queries, dims);
             let found = sorted(descent.through(&tree).collect());
-            prop_assert_eq!(&found, &one_by_one(&tree, &queries));
-            // The portable path, whichever path this machine takes above.
-            let found = {
-                let n = descent.descend_in_groups(&tree);
+            prop_assert_eq!(&found, &expected);
+            // Each path on its own, at every batch size here (the batch above takes the AVX-512
+            // path only from `WIDE_BATCH` points).
+            let listed = |descent: &BatchDescent, n: usize| {
                 sorted((0..n).map(|k| (descent.finished_points[k] as usize, NodeRef(descent.finished_leaves[k] as u16), (descent.finished_leaves[k] >> 16) as usize)).collect())
             };
-            prop_assert_eq!(&found, &one_by_one(&tree, &queries));
+            let n = descent.descend_in_groups(&tree);
+            prop_assert_eq!(&listed(&descent, n), &expected);
+            #[cfg(target_arch = "x86_64")]
+            if wide_descent_available() && !tree.nodes.is_empty() {
+                let packed = queries.concat();
+                // SAFETY: AVX-512F and BMI2, checked just above.
+                let n = unsafe { descend_all_avx512(&tree, &packed, &mut descent.finished_points, &mut descent.finished_leaves) };
+                prop_assert_eq!(&listed(&descent, n), &expected);
+            }
         }
     }
 
@@ -266,8 +280,10 @@ mod tests {
 
     #[test]
     fn this_machine_packs_points_for_the_wide_descent_exactly_when_it_has_avx512() {
-        let points: Vec<&[f32]> = vec![&[1.0, 2.0]; 3];
+        let points: Vec<&[f32]> = vec![&[1.0, 2.0]; WIDE_BATCH];
         assert_eq!(BatchDescent::new(&points, 2).packed.is_some(), wide_descent_available());
+        // Small batches stay on the portable path.
+        assert!(BatchDescent::new(&points[1..], 2).packed.is_none());
         // Points of another width than the trees' stay on the portable path.
         assert!(BatchDescent::new(&points, 3).packed.is_none());
     }
