@@ -348,7 +348,8 @@ impl Forest {
     }
 
     /// The shingled points a run of row-major `inputs` would form, starting from the current
-    /// shingle, without changing the forest; `None` for inputs that do not complete a shingle.
+    /// shingle, without changing the forest; rows that complete no shingle (or all rows, before
+    /// the forest is ready to score) come first and have none.
     fn batch_points<'a>(&self, inputs: &'a [f32]) -> Result<BatchPoints<'a>, InputError> {
         let rows = check_batch(inputs, self.config.input_dims)?;
         let dims = self.config.dimensions();

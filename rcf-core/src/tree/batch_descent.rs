@@ -77,9 +77,7 @@ impl<'a> BatchDescent<'a> {
         }
         self.points.len()
     }
-}
 
-impl BatchDescent<'_> {
     /// Whether the AVX-512 descent runs for `points` points on this CPU.
     pub fn goes_wide(points: usize) -> bool {
         points >= WIDE_BATCH && wide_descent_available()
@@ -118,7 +116,7 @@ unsafe fn descend_all_avx512(tree: &Tree, rows: &[f32], out_rows: &mut [u32], ou
     let dims = tree.dims;
     let room = out_rows.len().min(out_leaves.len()).saturating_sub(LANES);
     let n = (rows.len() / dims.max(1)).min(room).min(i32::MAX as usize / dims.max(1));
-    if n == 0 || tree.nodes.is_empty() {
+    if n == 0 || dims == 0 || tree.nodes.is_empty() {
         return 0;
     }
     let root = _mm512_set1_epi32(i32::from(tree.root.0));
