@@ -123,7 +123,7 @@ impl Tree {
         };
     }
 
-    /// The walks `climbs` queues (the first `queued`), sixteen at a time.
+    /// The walks `climbs` queues (the first `queued`), in [`SETS`] sets of sixteen.
     ///
     /// # Safety
     /// The CPU has AVX-512F and BMI2. The tree caches boxes for `D` (`2..=8`) dimensions, as
@@ -131,125 +131,19 @@ impl Tree {
     /// has room for `queued` walks.
     #[target_feature(enable = "avx512f,bmi2")]
     unsafe fn climb_all<const D: usize>(&self, climbs: &Climbs, queued: usize, points: &[&[f32]], raw: &mut [f64]) {
-        use std::arch::x86_64::*;
         debug_assert_eq!(D, self.dims);
-        let zero = _mm512_setzero_ps();
-        let zero_i = _mm512_setzero_si512();
-        let one = _mm512_set1_pd(1.0);
-        let last_node = _mm512_set1_epi32(self.nodes.len() as i32 - 1);
-        let box_width = _mm512_set1_epi32(2 * D as i32);
-        let infinity = _mm512_set1_ps(f32::INFINITY);
-        let bounds = self.bounds.as_ptr();
-        // A node's `right | parent << 16` is its third 32-bit word (`Node` is `repr(C)`).
-        let words = self.nodes.as_ptr() as *const i32;
-
-        let mut row = [zero_i; SETS];
-        let mut node = [zero_i; SETS];
-        let mut depth = [zero_i; SETS];
-        let mut score = [[_mm512_setzero_pd(); 2]; SETS];
-        // Each lane's point twice over, `[p; 8] ++ [p; 8]`, zero beyond `D` in each half, as a
-        // narrow point's missing lanes are.
-        let mut lane_points = [[zero; LANES]; SETS];
-        let point_mask = (1u16 << D) - 1;
-        let mut busy = [0u16; SETS];
+        let mut sets = [WalkSet::idle(); SETS];
         let mut next = 0;
         loop {
             let mut any_busy = false;
-            for r in 0..SETS {
-                // Idle lanes take the next queued walks.
-                let refill = _pdep_u32((1u32 << (queued - next).min(LANES)) - 1, u32::from(!busy[r])) as u16;
-                if refill != 0 {
-                    let low = refill as u8;
-                    let high_from = next + low.count_ones() as usize;
-                    // SAFETY: `climbs` has a register's room past `queued`.
-                    unsafe {
-                        row[r] = _mm512_mask_expand_epi32(row[r], refill, _mm512_loadu_si512(climbs.rows.as_ptr().add(next) as *const _));
-                        node[r] = _mm512_mask_expand_epi32(node[r], refill, _mm512_loadu_si512(climbs.nodes.as_ptr().add(next) as *const _));
-                        depth[r] = _mm512_mask_expand_epi32(depth[r], refill, _mm512_loadu_si512(climbs.depths.as_ptr().add(next) as *const _));
-                        score[r][0] = _mm512_mask_expand_pd(score[r][0], low, _mm512_loadu_pd(climbs.scores.as_ptr().add(next)));
-                        score[r][1] = _mm512_mask_expand_pd(score[r][1], (refill >> 8) as u8, _mm512_loadu_pd(climbs.scores.as_ptr().add(high_from)));
-                    }
-                    let mut rows = [0i32; LANES];
-                    // SAFETY: one register into an array of its size.
-                    unsafe { _mm512_storeu_si512(rows.as_mut_ptr() as *mut _, row[r]) };
-                    let mut fresh = refill;
-                    while fresh != 0 {
-                        let k = fresh.trailing_zeros() as usize;
-                        fresh &= fresh - 1;
-                        let point = points[rows[k] as usize];
-                        // SAFETY: the mask reads the point's `D` values only.
-                        let once = unsafe { _mm512_maskz_loadu_ps(point_mask, point.as_ptr()) };
-                        lane_points[r][k] = _mm512_shuffle_f32x4::<0b01_00_01_00>(once, once);
-                    }
-                    next += refill.count_ones() as usize;
-                    busy[r] |= refill;
+            for set in &mut sets {
+                // SAFETY: this function's promises.
+                unsafe { set.refill::<D>(climbs, &mut next, queued, points) };
+                if set.busy != 0 {
+                    any_busy = true;
+                    // SAFETY: as above.
+                    unsafe { set.step::<D>(self, points, raw) };
                 }
-                if busy[r] == 0 {
-                    continue;
-                }
-                any_busy = true;
-
-                // The separation sums of each lane's point and node box, added as `score.rs` adds
-                // them; idle lanes compute on a stale (in-bounds) node and are masked off below.
-                let mut at = [0i32; LANES];
-                // SAFETY: one register into an array of its size.
-                unsafe { _mm512_storeu_si512(at.as_mut_ptr() as *mut _, _mm512_mullo_epi32(_mm512_min_epi32(node[r], last_node), box_width)) };
-                let (mut gap, mut span) = (zero, zero);
-                for k in 0..LANES {
-                    // SAFETY: `at[k]` starts a box of `2 * D` values inside the bounds.
-                    let bounds = unsafe { Self::box_register::<D>(bounds.add(at[k] as usize)) };
-                    let (lane_gap, lane_span) = lane_sums(bounds, lane_points[r][k]);
-                    gap = _mm512_mask_broadcastss_ps(gap, 1 << k, lane_gap);
-                    span = _mm512_mask_broadcastss_ps(span, 1 << k, lane_span);
-                }
-
-                // p = gap / (gap + span) in f32, widened; 0 where the box holds the point.
-                let apart = _mm512_mask_cmp_ps_mask::<_CMP_NEQ_UQ>(busy[r], gap, zero);
-                let total = _mm512_add_ps(gap, span);
-                let p = _mm512_maskz_div_ps(apart, gap, total);
-                let mut p = [
-                    _mm512_cvtps_pd(_mm512_castps512_ps256(p)),
-                    _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(p)))),
-                ];
-                let overflowed = apart & !_mm512_cmp_ps_mask::<_CMP_LT_OQ>(total, infinity);
-                if overflowed != 0 {
-                    p = self.separations_in_f64(p, overflowed, row[r], node[r], points);
-                }
-
-                // The visitor's step: done where p is 0, else one level up.
-                let lower_depth = _mm512_sub_epi32(depth[r], _mm512_set1_epi32(1));
-                let going_on = u16::from(_mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(p[0], _mm512_setzero_pd()))
-                    | u16::from(_mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(p[1], _mm512_setzero_pd())) << 8;
-                let going_on = going_on & busy[r];
-                let depths = [
-                    _mm512_cvtepi32_pd(_mm512_castsi512_si256(lower_depth)),
-                    _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64::<1>(lower_depth)),
-                ];
-                for (half, (score, (p, depth))) in score[r].iter_mut().zip(p.iter().zip(depths)).enumerate() {
-                    let unseen = _mm512_div_pd(one, _mm512_add_pd(depth, one));
-                    let updated = _mm512_add_pd(_mm512_mul_pd(_mm512_sub_pd(one, *p), *score), _mm512_mul_pd(*p, unseen));
-                    *score = _mm512_mask_mov_pd(*score, (going_on >> (8 * half)) as u8, updated);
-                }
-                depth[r] = _mm512_mask_mov_epi32(depth[r], going_on, lower_depth);
-                // SAFETY: nodes are clamped as above; the word is inside the node.
-                let parent_word = unsafe {
-                    let at = _mm512_add_epi32(_mm512_slli_epi32::<2>(_mm512_min_epi32(node[r], last_node)), _mm512_set1_epi32(2));
-                    _mm512_mask_i32gather_epi32::<4>(zero_i, going_on, at, words)
-                };
-                let parent = _mm512_srli_epi32::<16>(parent_word);
-                node[r] = _mm512_mask_mov_epi32(node[r], going_on, parent);
-                // `NONE`, the root's parent, is past the last node.
-                let at_root = _mm512_cmpgt_epi32_mask(parent, last_node);
-                let climbing = going_on & !at_root;
-                let ended = busy[r] & !climbing;
-                if ended != 0 {
-                    let rows = [_mm512_castsi512_si256(row[r]), _mm512_extracti64x4_epi64::<1>(row[r])];
-                    for (half, (rows, score)) in rows.into_iter().zip(score[r]).enumerate() {
-                        // SAFETY: every row is below `raw.len()`; rows of a batch are distinct.
-                        unsafe { _mm512_mask_i32scatter_pd::<8>(raw.as_mut_ptr(), (ended >> (8 * half)) as u8, rows, score) };
-                    }
-                }
-                busy[r] = climbing;
             }
             if !any_busy {
                 return;
@@ -308,6 +202,149 @@ impl Tree {
         }
         // SAFETY: each load reads one register from an array of its size.
         unsafe { [_mm512_loadu_pd(ps.as_ptr()), _mm512_loadu_pd(ps.as_ptr().add(8))] }
+    }
+}
+
+/// Sixteen walks, one per lane: each point's row in the batch, the node its walk evaluates next
+/// and the depth below it, the score so far (lanes 0–7, then 8–15), and the lanes holding a walk.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct WalkSet {
+    row: std::arch::x86_64::__m512i,
+    node: std::arch::x86_64::__m512i,
+    depth: std::arch::x86_64::__m512i,
+    score: [std::arch::x86_64::__m512d; 2],
+    /// Each lane's point twice over, `[p; 8] ++ [p; 8]`, zero beyond the width in each half, as a
+    /// narrow point's missing lanes are.
+    points: [std::arch::x86_64::__m512; LANES],
+    busy: u16,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl WalkSet {
+    #[target_feature(enable = "avx512f")]
+    fn idle() -> Self {
+        use std::arch::x86_64::*;
+        let zero = _mm512_setzero_si512();
+        WalkSet { row: zero, node: zero, depth: zero, score: [_mm512_setzero_pd(); 2], points: [_mm512_setzero_ps(); LANES], busy: 0 }
+    }
+
+    /// Gives idle lanes the next queued walks (from `next`, of `queued`).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F and BMI2; `climbs` has room for `queued` walks, whose rows index
+    /// `points`, each `D` values wide.
+    #[target_feature(enable = "avx512f,bmi2")]
+    #[inline]
+    unsafe fn refill<const D: usize>(&mut self, climbs: &Climbs, next: &mut usize, queued: usize, points: &[&[f32]]) {
+        use std::arch::x86_64::*;
+        let refill = _pdep_u32((1u32 << (queued - *next).min(LANES)) - 1, u32::from(!self.busy)) as u16;
+        if refill == 0 {
+            return;
+        }
+        let at = *next;
+        let high_from = at + (refill as u8).count_ones() as usize;
+        // SAFETY: `climbs` has a register's room past `queued`.
+        unsafe {
+            self.row = _mm512_mask_expand_epi32(self.row, refill, _mm512_loadu_si512(climbs.rows.as_ptr().add(at) as *const _));
+            self.node = _mm512_mask_expand_epi32(self.node, refill, _mm512_loadu_si512(climbs.nodes.as_ptr().add(at) as *const _));
+            self.depth = _mm512_mask_expand_epi32(self.depth, refill, _mm512_loadu_si512(climbs.depths.as_ptr().add(at) as *const _));
+            self.score[0] = _mm512_mask_expand_pd(self.score[0], refill as u8, _mm512_loadu_pd(climbs.scores.as_ptr().add(at)));
+            self.score[1] = _mm512_mask_expand_pd(self.score[1], (refill >> 8) as u8, _mm512_loadu_pd(climbs.scores.as_ptr().add(high_from)));
+        }
+        let mut rows = [0i32; LANES];
+        // SAFETY: one register into an array of its size.
+        unsafe { _mm512_storeu_si512(rows.as_mut_ptr() as *mut _, self.row) };
+        let mut fresh = refill;
+        while fresh != 0 {
+            let k = fresh.trailing_zeros() as usize;
+            fresh &= fresh - 1;
+            let point = points[rows[k] as usize];
+            // SAFETY: the mask reads the point's `D` values only.
+            let once = unsafe { _mm512_maskz_loadu_ps((1u16 << D) - 1, point.as_ptr()) };
+            self.points[k] = _mm512_shuffle_f32x4::<0b01_00_01_00>(once, once);
+        }
+        *next += refill.count_ones() as usize;
+        self.busy |= refill;
+    }
+
+    /// One level of every busy walk in `tree`: the separation probability at its node, then the
+    /// visitor's step (done where it is 0, else one level up). Walks that end write their raw
+    /// score to `raw` at their row.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F; `tree` caches boxes for `D` dimensions; every row is below
+    /// `points.len()` and `raw.len()`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn step<const D: usize>(&mut self, tree: &Tree, points: &[&[f32]], raw: &mut [f64]) {
+        use std::arch::x86_64::*;
+        let zero = _mm512_setzero_ps();
+        let one = _mm512_set1_pd(1.0);
+        let last_node = _mm512_set1_epi32(tree.nodes.len() as i32 - 1);
+        let node = _mm512_min_epi32(self.node, last_node);
+
+        // The separation sums of each lane's point and node box, added as `score.rs` adds them;
+        // idle lanes compute on a stale (clamped, so in-bounds) node and are masked off below.
+        let mut at = [0i32; LANES];
+        // SAFETY: one register into an array of its size.
+        unsafe { _mm512_storeu_si512(at.as_mut_ptr() as *mut _, _mm512_mullo_epi32(node, _mm512_set1_epi32(2 * D as i32))) };
+        let (mut gap, mut span) = (zero, zero);
+        for (k, (&at, &point)) in at.iter().zip(&self.points).enumerate() {
+            // SAFETY: `at` starts a box of `2 * D` values inside the bounds.
+            let bounds = unsafe { Tree::box_register::<D>(tree.bounds.as_ptr().add(at as usize)) };
+            let (lane_gap, lane_span) = lane_sums(bounds, point);
+            gap = _mm512_mask_broadcastss_ps(gap, 1 << k, lane_gap);
+            span = _mm512_mask_broadcastss_ps(span, 1 << k, lane_span);
+        }
+
+        // p = gap / (gap + span) in f32, widened; 0 where the box holds the point.
+        let apart = _mm512_mask_cmp_ps_mask::<_CMP_NEQ_UQ>(self.busy, gap, zero);
+        let total = _mm512_add_ps(gap, span);
+        let p = _mm512_maskz_div_ps(apart, gap, total);
+        let mut p = [
+            _mm512_cvtps_pd(_mm512_castps512_ps256(p)),
+            _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(p)))),
+        ];
+        let overflowed = apart & !_mm512_cmp_ps_mask::<_CMP_LT_OQ>(total, _mm512_set1_ps(f32::INFINITY));
+        if overflowed != 0 {
+            p = tree.separations_in_f64(p, overflowed, self.row, self.node, points);
+        }
+
+        // The visitor's step: done where p is 0, else one level up.
+        let lower_depth = _mm512_sub_epi32(self.depth, _mm512_set1_epi32(1));
+        let going_on = u16::from(_mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(p[0], _mm512_setzero_pd()))
+            | u16::from(_mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(p[1], _mm512_setzero_pd())) << 8;
+        let going_on = going_on & self.busy;
+        let depths = [
+            _mm512_cvtepi32_pd(_mm512_castsi512_si256(lower_depth)),
+            _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64::<1>(lower_depth)),
+        ];
+        for (half, (score, (p, depth))) in self.score.iter_mut().zip(p.iter().zip(depths)).enumerate() {
+            let unseen = _mm512_div_pd(one, _mm512_add_pd(depth, one));
+            let updated = _mm512_add_pd(_mm512_mul_pd(_mm512_sub_pd(one, *p), *score), _mm512_mul_pd(*p, unseen));
+            *score = _mm512_mask_mov_pd(*score, (going_on >> (8 * half)) as u8, updated);
+        }
+        self.depth = _mm512_mask_mov_epi32(self.depth, going_on, lower_depth);
+        // A node's `right | parent << 16` is its third 32-bit word (`Node` is `repr(C)`).
+        // SAFETY: the node is clamped as above; the word is inside it.
+        let parent_word = unsafe {
+            let word = _mm512_add_epi32(_mm512_slli_epi32::<2>(node), _mm512_set1_epi32(2));
+            _mm512_mask_i32gather_epi32::<4>(_mm512_setzero_si512(), going_on, word, tree.nodes.as_ptr() as *const i32)
+        };
+        let parent = _mm512_srli_epi32::<16>(parent_word);
+        self.node = _mm512_mask_mov_epi32(self.node, going_on, parent);
+        // `NONE`, the root's parent, is past the last node.
+        let climbing = going_on & !_mm512_cmpgt_epi32_mask(parent, last_node);
+        let ended = self.busy & !climbing;
+        if ended != 0 {
+            let rows = [_mm512_castsi512_si256(self.row), _mm512_extracti64x4_epi64::<1>(self.row)];
+            for (half, (rows, score)) in rows.into_iter().zip(self.score).enumerate() {
+                // SAFETY: every row is below `raw.len()`; rows of a batch are distinct.
+                unsafe { _mm512_mask_i32scatter_pd::<8>(raw.as_mut_ptr(), (ended >> (8 * half)) as u8, rows, score) };
+            }
+        }
+        self.busy = climbing;
     }
 }
 
