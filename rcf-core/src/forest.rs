@@ -427,20 +427,29 @@ impl Forest {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,bmi2")]
     unsafe fn score_points_wide(&self, points: &[&[f32]], totals: &mut [f64]) {
-        totals.fill(0.0);
-        let mut normaliser = Normaliser::default();
         let mut descent = BatchDescent::new(points, self.config.dimensions());
         let mut climbs = Climbs::default();
         let mut raw = vec![0.0; points.len()];
-        for tree in self.trees.iter().map(|t| &t.tree) {
-            let tree_mass = tree.mass();
-            let scale = normaliser.of(tree_mass);
+        self.mean_over_trees(totals, |tree, tree_mass, scale, totals| {
             descent.descend(tree);
             // SAFETY: AVX-512F and BMI2 (this function's promise).
             unsafe { tree.batch_narrow_scores(descent.found(), points, &self.store, tree_mass, &mut climbs, &mut raw) };
             for (total, raw) in totals.iter_mut().zip(&raw) {
                 *total += raw * scale;
             }
+        });
+    }
+
+    /// Sets `totals` to the mean over the trees of what `add_tree(tree, tree_mass, scale, totals)`
+    /// adds for each tree (its raw scores times `scale`, the normaliser for its mass), tree by
+    /// tree in the forest's order.
+    #[inline(always)]
+    fn mean_over_trees(&self, totals: &mut [f64], mut add_tree: impl FnMut(&Tree, u32, f64, &mut [f64])) {
+        totals.fill(0.0);
+        let mut normaliser = Normaliser::default();
+        for tree in self.trees.iter().map(|t| &t.tree) {
+            let tree_mass = tree.mass();
+            add_tree(tree, tree_mass, normaliser.of(tree_mass), totals);
         }
         let trees = self.trees.len() as f64;
         totals.iter_mut().for_each(|t| *t /= trees);
@@ -461,18 +470,12 @@ impl Forest {
         totals: &mut [f64],
         raw_score: impl Fn(&Tree, usize, NodeRef, usize, u32) -> f64,
     ) {
-        totals.fill(0.0);
-        let mut normaliser = Normaliser::default();
         let mut descent = BatchDescent::new(points, self.config.dimensions());
-        for tree in self.trees.iter().map(|t| &t.tree) {
-            let tree_mass = tree.mass();
-            let scale = normaliser.of(tree_mass);
+        self.mean_over_trees(totals, |tree, tree_mass, scale, totals| {
             for (i, leaf, depth) in descent.through(tree) {
                 totals[i] += raw_score(tree, i, leaf, depth, tree_mass) * scale;
             }
-        }
-        let trees = self.trees.len() as f64;
-        totals.iter_mut().for_each(|t| *t /= trees);
+        });
     }
 
     /// Attribution for a batch of row-major inputs; see [`Forest::score_batch`].

@@ -30,8 +30,7 @@ const LANES: usize = 16;
 impl<'a> BatchDescent<'a> {
     /// Room for the descents of `points`, each `dims` values wide.
     pub fn new(points: &'a [&'a [f32]], dims: usize) -> Self {
-        let packed = (wide_descent_available()
-            && points.len() >= WIDE_BATCH
+        let packed = (Self::goes_wide(points.len())
             && dims > 0
             && points.iter().all(|point| point.len() == dims)
             && points.len().saturating_mul(dims) <= i32::MAX as usize)
