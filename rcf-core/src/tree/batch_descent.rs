@@ -3,7 +3,8 @@
 //! point reaches its leaf takes the next point at once, so no lane idles while the deepest
 //! descent of a group finishes (see benches/README.md for the measurements).
 
-use super::{descend_points, NodeRef, Tree, GROUP};
+use super::traverse::descend_points;
+use super::{NodeRef, Tree, GROUP};
 
 /// Where each point of a batch ends in a tree: its index in the batch, its leaf and the leaf's
 /// depth, in the order the descents finished. Reused from tree to tree.

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use batch_climb::Climbs;
 pub use batch_descent::BatchDescent;
 pub use cut::{separating_cut, Cut};
-pub use traverse::{descend_group, descend_points, Visitor, GROUP};
+pub use traverse::{descend_group, Visitor, GROUP};
 
 use crate::point_store::PointStore;
 use leaf_order::LeafOrder;
