@@ -15,6 +15,26 @@ use prost::Message;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_rcf");
 
+/// The binary under test: `RCF_BIN` when set (the hostile-input step of `scripts/test.sh` points
+/// it at the release build), else this test build's.
+pub fn bin() -> PathBuf {
+    std::env::var_os("RCF_BIN").map_or_else(|| PathBuf::from(BIN), PathBuf::from)
+}
+
+/// Address-space cap for every `rcf` the harness starts (`RCF_TEST_MEMORY_CAP` bytes, default
+/// 4 GiB): an unbounded allocation then fails fast as an abort the test sees, instead of
+/// swapping the machine.
+pub fn memory_cap() -> u64 {
+    std::env::var("RCF_TEST_MEMORY_CAP").ok().and_then(|v| v.parse().ok()).unwrap_or(4 << 30)
+}
+
+/// `rcf` (see [`bin`]) started through `prlimit --as` (see [`memory_cap`]).
+pub fn rcf_command() -> Command {
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--as={}", memory_cap())).arg("--").arg(bin());
+    cmd
+}
+
 /// A temporary SageMaker root.
 pub struct MlTree {
     pub dir: tempfile::TempDir,
@@ -56,7 +76,7 @@ impl MlTree {
 
     /// Runs `rcf train` against this tree (bounded by a 120 s timeout).
     pub fn train(&self) -> Output {
-        run_bounded(Command::new(BIN).arg("train").env("RCF_SAGEMAKER_ROOT", self.root()), Duration::from_secs(120))
+        run_bounded(rcf_command().arg("train").env("RCF_SAGEMAKER_ROOT", self.root()), Duration::from_secs(120))
     }
 }
 
@@ -150,7 +170,7 @@ pub struct Server {
 
 impl Server {
     pub fn start(model_dir: &Path, envs: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = rcf_command();
         cmd.args(["serve", "--host", "127.0.0.1", "--port", "0", "--model-dir"]).arg(model_dir);
         cmd.env_remove("SAGEMAKER_BIND_TO_PORT").env_remove("SAGEMAKER_MAX_PAYLOAD_IN_MB");
         for (k, v) in envs {
