@@ -13,6 +13,13 @@ step "Rust: unit, property, conformance and integration tests"
 cargo test --workspace --exclude rcf-py --all-targets
 cargo test --workspace --exclude rcf-py --doc
 
+step "Hostile-input catalogue against the release binary, under an address-space cap"
+# The same hostile_* tests ran above against the debug build; attackers meet the release build.
+cargo build --release -p rcf-serve --bin rcf
+hostile_tests=()
+for file in rcf-serve/tests/hostile_*.rs; do hostile_tests+=(--test "$(basename "$file" .rs)"); done
+RCF_BIN="$CARGO_TARGET_DIR/release/rcf" cargo test -p rcf-serve "${hostile_tests[@]}"
+
 step "Terraform: fmt, config loading, checkov, structure tests"
 bash infra/tests/run.sh
 
