@@ -51,6 +51,9 @@ pub enum InputError {
         /// What is needed.
         what: &'static str,
     },
+    /// An argument of the call (a forecast horizon, a coverage, a count) was outside its range.
+    #[error(transparent)]
+    Argument(#[from] ConfigError),
     /// A batch was not a whole number of rows.
     #[error("batch of {len} values is not a whole number of rows of {row_len}")]
     RaggedBatch {

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::forest::Forest;
+use crate::limits;
+use crate::shingle::Shingle;
 
 /// Values proposed for missing dimensions, with a spread across trees.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,30 +91,99 @@ impl Forest {
     /// Extrapolates the next `horizon` inputs of a shingled series. Each step imputes the newest
     /// input of the shifted shingle and feeds the median back in; `coverage` is the central fraction
     /// of tree proposals reported as the interval (uncalibrated; see the detector's calibrated
-    /// forecaster). Needs a shingle size of at least 2.
+    /// forecaster). Needs a shingle size of at least 2; `horizon` and `coverage` must lie in
+    /// [`limits::HORIZON`], [`limits::FORECAST_VALUES`] and [`limits::COVERAGE`].
     pub fn forecast(&self, horizon: usize, coverage: f64) -> Result<Forecast, InputError> {
+        let steps = self.forecast_steps(horizon, coverage)?;
+        Ok(Forecast::from_steps(horizon, self.config.input_dims, steps))
+    }
+
+    /// The steps of [`Forest::forecast`], one input at a time, for callers that want to stop early
+    /// (a user's interrupt) or check something between steps. The arguments are checked here.
+    pub fn forecast_steps(&self, horizon: usize, coverage: f64) -> Result<ForecastSteps<'_>, InputError> {
         let dims = self.config.input_dims;
         if self.config.shingle_size < 2 {
             return Err(InputError::Unsupported { what: "forecasting needs a shingle size of at least 2" });
         }
-        let mut shingle = self.shingle.clone();
-        let mut forecast = Forecast { horizon, values: vec![], lower: vec![], upper: vec![] };
-        let unknown = vec![f32::NAN; dims];
-        let mut point = Vec::with_capacity(self.config.dimensions());
-        for _ in 0..horizon {
-            shingle.point_with(&unknown, &mut point);
-            let missing: Vec<bool> = point.iter().map(|v| v.is_nan()).collect();
-            let step = if self.stored_points() == 0 {
-                Imputation { values: vec![0.0; dims], lower: vec![0.0; dims], upper: vec![0.0; dims] }
-            } else {
-                self.impute_point(&point, &missing, coverage)
-            };
-            shingle.push(&step.values);
-            forecast.values.extend_from_slice(&step.values);
-            forecast.lower.extend_from_slice(&step.lower);
-            forecast.upper.extend_from_slice(&step.upper);
+        check_forecast_arguments(horizon, dims, coverage)?;
+        Ok(ForecastSteps {
+            forest: self,
+            shingle: self.shingle.clone(),
+            unknown: vec![f32::NAN; dims],
+            point: Vec::with_capacity(self.config.dimensions()),
+            coverage,
+            remaining: horizon,
+        })
+    }
+}
+
+/// Checks the arguments of a forecast of `horizon` inputs of `dims` values.
+pub(crate) fn check_forecast_arguments(horizon: usize, dims: usize, coverage: f64) -> Result<(), InputError> {
+    limits::HORIZON.check_count(horizon)?;
+    limits::FORECAST_VALUES.check_product(horizon, dims)?;
+    limits::COVERAGE.check(coverage)?;
+    Ok(())
+}
+
+/// The steps of a forecast, each the imputation of the next input (values, lower and upper bounds
+/// per input dimension); see [`Forest::forecast_steps`].
+#[derive(Debug)]
+pub struct ForecastSteps<'a> {
+    forest: &'a Forest,
+    shingle: Shingle,
+    unknown: Vec<f32>,
+    point: Vec<f32>,
+    coverage: f64,
+    remaining: usize,
+}
+
+impl Iterator for ForecastSteps<'_> {
+    type Item = Imputation;
+
+    fn next(&mut self) -> Option<Imputation> {
+        if self.remaining == 0 {
+            return None;
         }
-        Ok(forecast)
+        self.remaining -= 1;
+        let dims = self.unknown.len();
+        self.shingle.point_with(&self.unknown, &mut self.point);
+        let step = if self.forest.stored_points() == 0 {
+            Imputation { values: vec![0.0; dims], lower: vec![0.0; dims], upper: vec![0.0; dims] }
+        } else {
+            let missing: Vec<bool> = self.point.iter().map(|v| v.is_nan()).collect();
+            self.forest.impute_point(&self.point, &missing, self.coverage)
+        };
+        self.shingle.push(&step.values);
+        Some(step)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for ForecastSteps<'_> {}
+
+impl Forecast {
+    /// An empty forecast with room for `horizon` steps of `dims` values.
+    pub fn with_capacity(horizon: usize, dims: usize) -> Self {
+        let n = horizon.saturating_mul(dims).min(limits::MAX_FORECAST_VALUES);
+        Forecast { horizon: 0, values: Vec::with_capacity(n), lower: Vec::with_capacity(n), upper: Vec::with_capacity(n) }
+    }
+
+    /// Appends one step.
+    pub fn push(&mut self, step: Imputation) {
+        self.horizon += 1;
+        self.values.extend_from_slice(&step.values);
+        self.lower.extend_from_slice(&step.lower);
+        self.upper.extend_from_slice(&step.upper);
+    }
+
+    /// A forecast of the given steps.
+    pub fn from_steps(horizon: usize, dims: usize, steps: impl IntoIterator<Item = Imputation>) -> Self {
+        let mut forecast = Forecast::with_capacity(horizon, dims);
+        steps.into_iter().for_each(|s| forecast.push(s));
+        forecast
     }
 }
 

@@ -13,6 +13,7 @@ use rcf_core::{ForestConfig, ModelPayload};
 
 use crate::errors::{guarded, Error};
 use crate::forest::{check_forecast, forecast_arrays, PyForest};
+use crate::limits::gather_interruptibly;
 
 /// The suppression reasons, in the order of their codes in `process_series` output.
 pub const SUPPRESSIONS: [&str; 7] = [
@@ -347,9 +348,16 @@ impl PyDetector {
         horizon: usize,
         coverage: f64,
     ) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>)> {
-        check_forecast(self.config.shingle_size, coverage)?;
-        let f = py.detach(|| guarded(|| Ok(self.read()?.forecast(horizon, coverage)?)))?;
-        forecast_arrays(py, horizon, self.config.input_dims, f)
+        check_forecast(self.config.shingle_size)?;
+        let d = self.config.input_dims;
+        let f = py.detach(|| {
+            guarded(|| {
+                let detector = self.read()?;
+                let forecast = gather_interruptibly(detector.forecast_steps(horizon, coverage)?, horizon, d);
+                forecast
+            })
+        })?;
+        forecast_arrays(py, horizon, d, f)
     }
 
     /// The next input `x` with its NaN values imputed (the detector is not changed).

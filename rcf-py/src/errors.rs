@@ -35,6 +35,8 @@ pub enum Error {
     Detector(DetectorError),
     Value(String),
     Internal(String),
+    /// An exception raised while the call checked for signals (`KeyboardInterrupt`).
+    Python(PyErr),
 }
 
 impl From<InputError> for Error {
@@ -64,12 +66,16 @@ impl From<DetectorError> for Error {
 impl From<Error> for PyErr {
     fn from(e: Error) -> PyErr {
         match e {
+            Error::Input(InputError::Argument(e)) | Error::Detector(DetectorError::Input(InputError::Argument(e))) => {
+                PyValueError::new_err(e.to_string())
+            }
             Error::Input(e) => input_error(e),
             Error::Detector(e) => detector_error(e),
             Error::Config(e) => PyValueError::new_err(e.to_string()),
             Error::ModelFile(e) => ModelFileError::new_err(e.to_string()),
             Error::Value(msg) => PyValueError::new_err(msg),
             Error::Internal(msg) => PyRuntimeError::new_err(msg),
+            Error::Python(e) => e,
         }
     }
 }

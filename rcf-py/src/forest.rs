@@ -11,9 +11,10 @@ use numpy::{PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, Py
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use rcf_core::artifact::{self, Manifest, TrainingStats};
-use rcf_core::{Forest, ForestBuilder, ForestConfig};
+use rcf_core::{limits, Forest, ForestBuilder, ForestConfig};
 
 use crate::errors::{guarded, Error};
+use crate::limits::gather_interruptibly;
 use crate::pool;
 
 /// A Random Cut Forest (the native half of `rcf.RandomCutForest`).
@@ -76,16 +77,13 @@ impl PyForest {
     }
 }
 
-/// Checks the arguments of a forecast: a shingled model and a coverage in [0, 1].
-pub(crate) fn check_forecast(shingle_size: usize, coverage: f64) -> Result<(), Error> {
+/// Checks that the model can forecast (it is shingled); rcf-core checks the horizon and coverage.
+pub(crate) fn check_forecast(shingle_size: usize) -> Result<(), Error> {
     if shingle_size < 2 {
         return Err(Error::Value(format!(
             "forecasting needs shingle_size of at least 2 (the model has {shingle_size}): the forest \
              extrapolates a shingled series"
         )));
-    }
-    if !(0.0..=1.0).contains(&coverage) {
-        return Err(Error::Value(format!("coverage must be in [0, 1], got {coverage}")));
     }
     Ok(())
 }
@@ -129,7 +127,7 @@ fn builder(
     output_after: Option<usize>,
     initial_accept_fraction: f64,
     seed: Option<u64>,
-) -> ForestBuilder {
+) -> Result<ForestBuilder, Error> {
     let mut b = ForestBuilder::new(input_dims)
         .shingle_size(shingle_size)
         .num_trees(num_trees)
@@ -139,12 +137,13 @@ fn builder(
         b = b.time_decay(l);
     }
     if let Some(n) = output_after {
-        b = b.output_after(n);
+        // The forest's configuration does not bound it; the shared limit does.
+        b = b.output_after(limits::OUTPUT_AFTER.check_count(n)?);
     }
     if let Some(s) = seed {
         b = b.seed(s);
     }
-    b
+    Ok(b)
 }
 
 #[pymethods]
@@ -173,7 +172,7 @@ impl PyForest {
             output_after,
             initial_accept_fraction,
             seed,
-        );
+        )?;
         Ok(guarded(|| Ok(PyForest::wrap(b.build()?)))?)
     }
 
@@ -204,7 +203,7 @@ impl PyForest {
             output_after,
             initial_accept_fraction,
             seed,
-        );
+        )?;
         let threads = pool::threads_for(n_jobs)?;
         let data = rows(&x, d)?;
         let forest = py.detach(|| {
@@ -338,6 +337,7 @@ impl PyForest {
         Bound<'py, PyArray1<f64>>,
     )> {
         let input = x.as_slice().map_err(|_| Error::Value("x must be a contiguous float32 array".into()))?;
+        limits::NEIGHBOURS.check_count(k).map_err(Error::from)?;
         let dims = self.config.dimensions();
         let (points, distances, fractions) = py.detach(|| {
             guarded(|| {
@@ -374,9 +374,15 @@ impl PyForest {
         Bound<'py, PyArray2<f32>>,
         Bound<'py, PyArray2<f32>>,
     )> {
-        check_forecast(self.config.shingle_size, coverage)?;
+        check_forecast(self.config.shingle_size)?;
         let d = self.config.input_dims;
-        let f = py.detach(|| guarded(|| Ok(self.read()?.forecast(horizon, coverage)?)))?;
+        let f = py.detach(|| {
+            guarded(|| {
+                let forest = self.read()?;
+                let forecast = gather_interruptibly(forest.forecast_steps(horizon, coverage)?, horizon, d);
+                forecast
+            })
+        })?;
         forecast_arrays(py, horizon, d, f)
     }
 

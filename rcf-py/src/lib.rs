@@ -4,6 +4,7 @@
 mod detector;
 mod errors;
 mod forest;
+mod limits;
 mod pool;
 
 use pyo3::prelude::*;
@@ -22,6 +23,9 @@ fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("ModelFileError", py.get_type::<errors::ModelFileError>())?;
     m.add("FORMAT_VERSION", rcf_core::FORMAT_VERSION)?;
+    m.add("LIMITS", limits::table(py)?)?;
+    m.add("MAX_POOLS", pool::MAX_POOLS)?;
+    m.add_function(wrap_pyfunction!(limits::check_parameter, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(panic_for_testing, m)?)?;
     Ok(())

@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits;
+
 /// Errors kept per step ahead (bounded memory).
 const MAX_ERRORS: usize = 512;
 
@@ -28,11 +30,13 @@ impl Calibration {
     }
 
     /// True when every stored forecast and error list matches `dims` (checked on load).
+    /// A loaded horizon outside the limits would make every later forecast too large.
     pub fn is_consistent(&self, dims: usize) -> bool {
+        let values = limits::CALIBRATED_VALUES.check_product(self.horizon, dims).ok();
         self.dims == dims
-            && self.horizon > 0
-            && self.errors.len() == self.horizon * dims
-            && self.pending.iter().all(|(_, v)| v.len() == self.horizon * dims)
+            && limits::FORECAST_HORIZON.check_count(self.horizon).is_ok()
+            && values.is_some_and(|n| self.errors.len() == n && self.pending.iter().all(|(_, v)| v.len() == n))
+            && self.errors.iter().all(|e| e.len() <= MAX_ERRORS)
     }
 
     /// Forecast horizon.

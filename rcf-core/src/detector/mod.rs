@@ -31,7 +31,7 @@ use drift::Run;
 
 use crate::error::InputError;
 use crate::forest::Forest;
-use crate::impute::Forecast;
+use crate::impute::{Forecast, Imputation};
 use crate::DiVector;
 
 /// Near neighbours consulted by the similar-context check (AWS TRCF's value).
@@ -226,20 +226,32 @@ impl Detector {
 
     /// Forecasts the next `horizon` inputs in input units. Intervals cover `coverage` of later
     /// values: calibrated from past errors when the detector was built with a forecast horizon
-    /// (and has seen enough), otherwise the spread of the trees' proposals.
+    /// (and has seen enough), otherwise the spread of the trees' proposals. The arguments must lie
+    /// in [`limits::HORIZON`](crate::limits::HORIZON), [`limits::FORECAST_VALUES`](crate::limits::FORECAST_VALUES)
+    /// and [`limits::COVERAGE`](crate::limits::COVERAGE).
     pub fn forecast(&self, horizon: usize, coverage: f64) -> Result<Forecast, DetectorError> {
+        let steps = self.forecast_steps(horizon, coverage)?;
+        Ok(Forecast::from_steps(horizon, self.transformer_dims(), steps))
+    }
+
+    /// The steps of [`Detector::forecast`], one input at a time (in input units), for callers that
+    /// want to stop early. The arguments are checked here.
+    pub fn forecast_steps(
+        &self,
+        horizon: usize,
+        coverage: f64,
+    ) -> Result<impl ExactSizeIterator<Item = Imputation> + '_, DetectorError> {
         if self.forest.config().shingle_size < 2 {
             return Err(DetectorError::Unsupported("forecasting needs a shingle size of at least 2"));
         }
         let dims = self.transformer_dims();
-        let raw = self.forest.forecast(horizon, coverage)?;
-        let mut out = Forecast { horizon, values: vec![], lower: vec![], upper: vec![] };
+        let raw = self.forest.forecast_steps(horizon, coverage)?;
         let mut previous = self.transformer.previous().map(|p| p.to_vec());
-        for step in 0..horizon {
-            let range = step * dims..(step + 1) * dims;
-            let value = self.transformer.invert_after(&raw.values[range.clone()], previous.as_deref());
-            let lower = self.transformer.invert_after(&raw.lower[range.clone()], previous.as_deref());
-            let upper = self.transformer.invert_after(&raw.upper[range], previous.as_deref());
+        Ok(raw.enumerate().map(move |(step, raw)| {
+            let value = self.transformer.invert_after(&raw.values, previous.as_deref());
+            let lower = self.transformer.invert_after(&raw.lower, previous.as_deref());
+            let upper = self.transformer.invert_after(&raw.upper, previous.as_deref());
+            let mut out = Imputation { values: Vec::with_capacity(dims), lower: Vec::with_capacity(dims), upper: Vec::with_capacity(dims) };
             for d in 0..dims {
                 let calibrated = self
                     .calibration
@@ -255,8 +267,8 @@ impl Detector {
                 out.upper.push(hi);
             }
             previous = Some(value);
-        }
-        Ok(out)
+            out
+        }))
     }
 
     /// Imputes the NaN values of the next input (input units) without processing it.

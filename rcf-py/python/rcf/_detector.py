@@ -13,7 +13,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 
 from rcf import _rcf
-from rcf._validation import as_2d, is_pandas, name_column
+from rcf._validation import as_2d, check_int, check_real, check_seed, is_pandas, name_column
 
 _TRANSFORMS = ("none", "normalize", "difference", "normalize_difference", "subtract_moving_average")
 _FILLS = ("reject", "zero", "previous", "linear", "forest")
@@ -403,8 +403,8 @@ class ThresholdedRandomCutForest:
         True
         """
         native = self._fitted()
-        h = _count("horizon", horizon, low=0)
-        c = _real("coverage", coverage)
+        h = check_int("horizon", horizon)
+        c = check_real("coverage", coverage)
         value, lower, upper = native.forecast(h, c)
         return _forecast_output(Forecast(value.astype(np.float64), lower.astype(np.float64), upper.astype(np.float64)), self._names(), as_frame)
 
@@ -579,44 +579,32 @@ class ThresholdedRandomCutForest:
             raise TypeError("ignore_near_expected must be a pair (absolute, relative)") from None
         if len(near) != 2:
             raise ValueError(f"ignore_near_expected must be a pair (absolute, relative), got {self.ignore_near_expected!r}")
-        absolute, relative = (_real("ignore_near_expected", v, low=0.0) for v in near)
-        rate = self.anomaly_rate
-        if rate is not None:
-            rate = _real("anomaly_rate", rate)
-            if not 0.0 < rate <= 0.5:
-                raise ValueError(f"anomaly_rate must be in (0, 0.5], got {rate}")
-        seed = self.random_state
-        if seed is not None:
-            seed = _count("random_state", seed, low=0)
-            if seed >= 2**64:
-                raise ValueError(f"random_state must be in [0, 2**64), got {seed}")
+        absolute, relative = (check_real("ignore_near_expected", v) for v in near)
+        rate = None if self.anomaly_rate is None else check_real("anomaly_rate", self.anomaly_rate)
+        seed = None if self.random_state is None else check_seed(self.random_state)
         if not isinstance(self.alert_once, (bool, np.bool_)):
             raise TypeError(f"alert_once must be a bool, got {type(self.alert_once).__name__}")
-        z = _real("z_factor", self.z_factor)
-        if not z > 0:
-            raise ValueError(f"z_factor must be > 0, got {z}")
+        z = check_real("z_factor", self.z_factor)
         return {
-            "shingle_size": _count("shingle_size", self.shingle_size),
-            "num_trees": _count("num_trees", self.num_trees),
-            "sample_size": _count("sample_size", self.sample_size),
-            "time_decay": None if self.time_decay is None else _real("time_decay", self.time_decay, low=0.0),
-            "output_after": None if self.output_after is None else _count("output_after", self.output_after, low=0),
+            "shingle_size": check_int("shingle_size", self.shingle_size),
+            "num_trees": check_int("num_trees", self.num_trees),
+            "sample_size": check_int("sample_size", self.sample_size),
+            "time_decay": None if self.time_decay is None else check_real("time_decay", self.time_decay),
+            "output_after": None if self.output_after is None else check_int("output_after", self.output_after),
             "seed": seed,
             "transform": self.transform,
             "z_factor": z,
-            "lower_threshold": _real("lower_threshold", self.lower_threshold, low=0.0),
+            "lower_threshold": check_real("lower_threshold", self.lower_threshold),
             "anomaly_rate": rate,
             "fill": fill,
             "fill_values": fill_values,
             "alert_once": bool(self.alert_once),
             "ignore_near_expected": (absolute, relative),
-            "noise_suppression": _real("noise_suppression", self.noise_suppression, low=0.0),
-            "similar_context_suppression": _real(
-                "similar_context_suppression", self.similar_context_suppression, low=0.0, high=1.0
-            ),
+            "noise_suppression": check_real("noise_suppression", self.noise_suppression),
+            "similar_context_suppression": check_real("similar_context_suppression", self.similar_context_suppression),
             "forecast_horizon": None
             if self.forecast_horizon is None
-            else _count("forecast_horizon", self.forecast_horizon),
+            else check_int("forecast_horizon", self.forecast_horizon),
         }
 
     def _native(self, n_features: int, names: Optional[List[str]]) -> "_rcf.Detector":
@@ -877,27 +865,6 @@ def _timestamp_value(t: Any) -> int:
     if isinstance(t, numbers.Real) and float(t).is_integer():
         return int(t)
     raise TypeError(f"timestamp must be an int or a datetime, got {type(t).__name__}")
-
-
-def _count(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    return int(value)
-
-
-def _real(name: str, value: Any, low: Optional[float] = None, high: Optional[float] = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be at most {high}, got {value}")
-    return value
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -14,7 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from rcf import _rcf
-from rcf._validation import as_2d, is_pandas, name_column
+from rcf._validation import as_2d, check_int, check_real, check_seed, is_pandas, name_column
 
 _META_PARAMS = "rcf-py.params"
 _META_OFFSET = "rcf-py.offset"
@@ -29,14 +29,6 @@ class Neighbors(NamedTuple):
     points: np.ndarray
     distances: np.ndarray
     tree_fractions: np.ndarray
-
-
-def _count_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k must be an int, got {type(k).__name__}")
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    return int(k)
 
 
 class RandomCutForest(OutlierMixin, BaseEstimator):
@@ -78,8 +70,8 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         Seed of all randomness; the same seed and data give identical models.
     n_jobs : int or None, default=None
         Threads for batch calls (fit, scores, attribution). ``None`` or ``-1`` use every core
-        (note: scikit-learn's ``None`` means one); ``-k`` all but ``k - 1``. Results do not depend
-        on it.
+        (note: scikit-learn's ``None`` means one); ``-k`` all but ``k - 1``. A value above the number
+        of cores is capped to it. Results do not depend on it.
     contamination : "auto" or float, default="auto"
         Sets the threshold :attr:`offset_`. ``"auto"``: an anomaly score above the training mean
         plus three standard deviations is an outlier (SageMaker's usual rule). A float in
@@ -173,9 +165,9 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         output_after = params.pop("output_after")
         with self._named_errors():
             forest = _rcf.Forest.fit(
-                rows, output_after=1 if output_after is None else output_after, n_jobs=self.n_jobs, **params
+                rows, output_after=1 if output_after is None else output_after, n_jobs=self._n_jobs(), **params
             )
-            scores = forest.score(rows, n_jobs=self.n_jobs)
+            scores = forest.score(rows, n_jobs=self._n_jobs())
         # With shingling, the first shingle_size - 1 rows were scored against the end of the training
         # stream; the rest are exactly the training points.
         scores = scores[params["shingle_size"] - 1 :]
@@ -269,7 +261,7 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         check_is_fitted(self, "forest_")
         rows = self._rows(X, reset=False)
         with self._named_errors():
-            return self.forest_.score(rows, n_jobs=self.n_jobs)
+            return self.forest_.score(rows, n_jobs=self._n_jobs())
 
     def attribution(self, X: Any, *, as_frame: Optional[bool] = None, fold_shingle: bool = True) -> Any:
         """How much each feature contributes to each row's anomaly score.
@@ -306,7 +298,7 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         check_is_fitted(self, "forest_")
         rows = self._rows(X, reset=False)
         with self._named_errors():
-            parts = self.forest_.attribution(rows, n_jobs=self.n_jobs, fold_shingle=fold_shingle)
+            parts = self.forest_.attribution(rows, n_jobs=self._n_jobs(), fold_shingle=fold_shingle)
         if as_frame is None:
             as_frame = is_pandas(X)
         if not as_frame:
@@ -389,10 +381,10 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         >>> f.value.shape, bool(np.all(f.lower <= f.upper))
         ((5, 1), True)
         """
-        from rcf._detector import Forecast, _count, _forecast_output, _real
+        from rcf._detector import Forecast, _forecast_output
 
         check_is_fitted(self, "forest_")
-        value, lower, upper = self.forest_.forecast(_count("horizon", horizon, low=0), _real("coverage", coverage))
+        value, lower, upper = self.forest_.forecast(check_int("horizon", horizon), check_real("coverage", coverage))
         f = Forecast(value.astype(np.float64), lower.astype(np.float64), upper.astype(np.float64))
         return _forecast_output(f, [str(n) for n in self._feature_names()], as_frame)
 
@@ -422,7 +414,7 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         """
         check_is_fitted(self, "forest_")
         row = self._rows(np.asarray(x, dtype=np.float64).reshape(1, -1), reset=False)[0]
-        k = _count_k(k)
+        k = check_int("k", k)
         with self._named_errors():
             points, distances, fractions = self.forest_.near_neighbours(np.ascontiguousarray(row), k)
         return Neighbors(points, distances, fractions)
@@ -612,44 +604,38 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
             )
 
     def _checked_params(self) -> dict:
-        def count(name: str, value: Any, low: int = 1) -> int:
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < low:
-                raise ValueError(f"{name} must be at least {low}, got {value}")
-            return int(value)
-
-        def real(name: str, value: Any) -> float:
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-            return float(value)
-
         c = self.contamination
         if not (isinstance(c, str) and c == "auto"):
             if isinstance(c, bool) or not isinstance(c, numbers.Real):
                 raise TypeError(f"contamination must be 'auto' or a float in (0, 0.5], got {c!r}")
-            if not 0.0 < c <= 0.5:
-                raise ValueError(f"contamination must be 'auto' or a float in (0, 0.5], got {c!r}")
-        if self.n_jobs is not None:
-            count("n_jobs", self.n_jobs, low=-(2**31))
-            if self.n_jobs == 0:
-                raise ValueError("n_jobs must not be 0 (None or -1 use every core)")
+            check_real("contamination", c)
+        self._n_jobs()
         return {
-            "num_trees": count("num_trees", self.num_trees),
-            "sample_size": count("sample_size", self.sample_size),
-            "shingle_size": count("shingle_size", self.shingle_size),
-            "time_decay": None if self.time_decay is None else real("time_decay", self.time_decay),
-            "output_after": None if self.output_after is None else count("output_after", self.output_after, low=0),
-            "initial_accept_fraction": real("initial_accept_fraction", self.initial_accept_fraction),
+            "num_trees": check_int("num_trees", self.num_trees),
+            "sample_size": check_int("sample_size", self.sample_size),
+            "shingle_size": check_int("shingle_size", self.shingle_size),
+            "time_decay": None if self.time_decay is None else check_real("time_decay", self.time_decay),
+            "output_after": None if self.output_after is None else check_int("output_after", self.output_after),
+            "initial_accept_fraction": check_real("initial_accept_fraction", self.initial_accept_fraction),
             "seed": self._seed(),
         }
+
+    def _n_jobs(self) -> Optional[int]:
+        """``n_jobs`` for the native calls. Any int but 0 is accepted; the native side uses at most one
+        thread per core, so a larger value means every core (and is passed on saturated to 64 bits)."""
+        n = self.n_jobs
+        if n is None:
+            return None
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"n_jobs must be an int or None, got {type(n).__name__}")
+        if n == 0:
+            raise ValueError("n_jobs must not be 0 (None or -1 use every core)")
+        return int(max(-(2**63), min(int(n), 2**63 - 1)))
 
     def _seed(self) -> int:
         rs = self.random_state
         if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
-            if not 0 <= rs < 2**64:
-                raise ValueError(f"random_state must be in [0, 2**64), got {rs}")
-            return int(rs)
+            return check_seed(rs)
         return int(check_random_state(rs).randint(_SEED_LIMIT, dtype=np.int64))
 
     def _streaming_forest(self, X: Any) -> "_rcf.Forest":

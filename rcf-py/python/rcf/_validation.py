@@ -11,7 +11,37 @@ from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
+from rcf import _rcf
+
 _NON_NUMERIC_KINDS = "OUSVMm"  # object, str, bytes, void, datetime, timedelta
+
+
+def check_int(name: str, value: Any) -> int:
+    """``value`` as an int within the range rcf-core allows for the parameter ``name``.
+
+    The ranges live in rcf-core (``rcf._rcf.LIMITS`` lists them), which checks them here as it does
+    for the CLI, so both accept the same values. Raises TypeError for a value that is not an int and
+    ValueError naming the parameter, the value and the range for one outside it.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    return int(_rcf.check_parameter(name, int(value)))
+
+
+def check_real(name: str, value: Any) -> float:
+    """``value`` as a float within the range rcf-core allows for ``name`` (see :func:`check_int`)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    return float(_rcf.check_parameter(name, float(value)))
+
+
+def check_seed(value: Any) -> int:
+    """``random_state`` as a 64-bit seed."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"random_state must be an int, got {type(value).__name__}")
+    if not 0 <= value < 2**64:
+        raise ValueError(f"random_state must be in [0, 2**64), got {value}")
+    return int(value)
 
 
 def is_pandas(x: Any) -> bool:

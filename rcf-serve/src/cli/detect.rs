@@ -60,10 +60,10 @@ pub struct DetectArgs {
     /// Points sampled per tree.
     #[arg(long, default_value_t = 256)]
     pub sample_size: usize,
-    /// Threshold z-factor (default 3); see also --anomaly-rate.
+    /// Threshold z-factor in (0, 100] (default 3); see also --anomaly-rate.
     #[arg(long)]
     pub z_factor: Option<f64>,
-    /// Expected anomaly rate in (0, 1), which sets the z-factor.
+    /// Expected anomaly rate in (0, 0.5], which sets the z-factor.
     #[arg(long, conflicts_with = "z_factor")]
     pub anomaly_rate: Option<f64>,
     /// Seed.
@@ -139,11 +139,9 @@ pub fn run(args: DetectArgs) -> anyhow::Result<()> {
         builder = builder.z_factor(z);
     }
     if let Some(rate) = args.anomaly_rate {
-        if !(rate > 0.0 && rate < 1.0) {
-            bail!("--anomaly-rate {rate}: expected a number between 0 and 1, e.g. 0.01");
-        }
         builder = builder.anomaly_rate(rate);
     }
+    // The builder checks every setting against rcf_core::limits, the ranges Python accepts too.
     let mut detector = builder.build().map_err(|e| anyhow!("invalid detector configuration: {e}"))?;
 
     let mut csv = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(storage::create(&output_location)?);
