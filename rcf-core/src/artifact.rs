@@ -4,6 +4,7 @@
 //! This module only transforms bytes; reading and writing files or S3 objects (atomically) is the
 //! caller's job.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -11,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ModelFileError;
 use crate::forest::Forest;
-use crate::model_file::{read_header, FORMAT_VERSION};
+use crate::load_limits::{LoadLimits, MAX_ARCHIVE_ENTRIES};
+use crate::model_file::{read_header, DeclaredModel, ModelPayload, FORMAT_VERSION};
 
 /// The format version in the header of `model_bytes` (this build's newest if they have none).
 fn written_version(model_bytes: &[u8]) -> u32 {
@@ -24,9 +26,10 @@ pub const MODEL_FILE: &str = "model.rcf";
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Version of the artifact layout.
 pub const ARTIFACT_VERSION: u32 = 1;
-/// Largest model file accepted from an artifact (bounds memory on untrusted input).
+/// Largest model file accepted from an artifact, whatever the memory budget ([`LoadLimits`]).
 pub const MAX_MODEL_BYTES: u64 = 2 << 30;
-const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+/// Largest manifest accepted.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
 /// Summary of the scores of the training data (for thresholds such as mean + 3σ).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -134,40 +137,212 @@ fn pack_model(model: Vec<u8>, manifest: &Manifest) -> Vec<u8> {
     archive.into_inner().and_then(|gz| gz.finish()).expect("writing to memory cannot fail")
 }
 
-/// Reads `model.tar.gz` bytes: the forest and its manifest (if present). Entries other than the
-/// two known files are ignored; sizes are bounded.
-pub fn unpack(bytes: &[u8]) -> Result<(Forest, Option<Manifest>), ModelFileError> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    let bad = |what: String| ModelFileError::Decode(format!("model.tar.gz: {what}"));
-    let (mut model, mut manifest) = (None, None);
-    for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
-        let entry = entry.map_err(|e| bad(e.to_string()))?;
-        let path = entry.path().map_err(|e| bad(e.to_string()))?.to_string_lossy().trim_start_matches("./").to_string();
-        let limit = match path.as_str() {
-            MODEL_FILE => MAX_MODEL_BYTES,
-            MANIFEST_FILE => MAX_MANIFEST_BYTES,
-            _ => continue,
-        };
-        let mut data = Vec::new();
-        entry.take(limit + 1).read_to_end(&mut data).map_err(|e| bad(e.to_string()))?;
-        if data.len() as u64 > limit {
-            return Err(bad(format!("{path} is larger than {limit} bytes")));
-        }
-        if path == MODEL_FILE {
-            model = Some(data);
-        } else {
-            manifest = Some(serde_json::from_slice::<Manifest>(&data).map_err(|e| bad(format!("{MANIFEST_FILE}: {e}")))?);
-        }
-    }
-    let model = model.ok_or_else(|| bad(format!("no {MODEL_FILE} inside")))?;
-    Ok((Forest::from_bytes(&model)?, manifest))
+/// The two files of a `model.tar.gz`, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactFiles {
+    /// `model.rcf`.
+    pub model: Vec<u8>,
+    /// `manifest.json`, when present.
+    pub manifest: Option<Vec<u8>>,
 }
 
-/// Reads a model from either artifact bytes (`model.tar.gz`) or bare model-file bytes (`model.rcf`).
-pub fn read_any(bytes: &[u8]) -> Result<(Forest, Option<Manifest>), ModelFileError> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        unpack(bytes)
-    } else {
-        Ok((Forest::from_bytes(bytes)?, None))
+/// Reads the files of `model.tar.gz` bytes within `limits`. Every size is checked before it is
+/// read: the whole archive may decompress to at most the memory budget (plus the manifest's
+/// limit and 1 MiB of headers), `model.rcf` may declare at most the budget (and
+/// [`MAX_MODEL_BYTES`]), `manifest.json` at most [`MAX_MANIFEST_BYTES`], and there are at most
+/// [`MAX_ARCHIVE_ENTRIES`] entries. Entries other than the two known regular files are skipped
+/// (so no name can point outside the archive); either file twice is an error.
+pub fn unpack_files(bytes: &[u8], limits: &LoadLimits) -> Result<ArtifactFiles, ModelFileError> {
+    let bad = |what: String| ModelFileError::Decode(format!("model.tar.gz: {what}"));
+    let total_limit = limits.max_memory_bytes.saturating_add(MAX_MANIFEST_BYTES + (1 << 20));
+    let exceeded = Cell::new(false);
+    let stream = BoundedReader { inner: flate2::read::GzDecoder::new(bytes), left: total_limit, exceeded: &exceeded };
+    let mut archive = tar::Archive::new(stream);
+    let io_error = |e: std::io::Error| {
+        if exceeded.get() {
+            ModelFileError::OverBudget {
+                what: "model.tar.gz, decompressed,".into(),
+                declared: total_limit.saturating_add(1),
+                budget: total_limit,
+            }
+        } else {
+            bad(e.to_string())
+        }
+    };
+    let (mut model, mut manifest) = (None, None);
+    let entries = archive.entries().map_err(io_error)?;
+    for (count, entry) in entries.enumerate() {
+        if count >= MAX_ARCHIVE_ENTRIES {
+            return Err(bad(format!("more than {MAX_ARCHIVE_ENTRIES} entries (it should hold {MODEL_FILE} and {MANIFEST_FILE})")));
+        }
+        let entry = entry.map_err(io_error)?;
+        let path = entry.path().map_err(|e| bad(e.to_string()))?;
+        let name = path.to_string_lossy().trim_start_matches("./").to_string();
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let (slot, limit) = match name.as_str() {
+            MODEL_FILE => (&mut model, limits.max_memory_bytes.min(MAX_MODEL_BYTES)),
+            MANIFEST_FILE => (&mut manifest, MAX_MANIFEST_BYTES),
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(bad(format!("{name} appears twice")));
+        }
+        let size = entry.size();
+        if size > limit {
+            return Err(ModelFileError::OverBudget { what: format!("{name} inside model.tar.gz"), declared: size, budget: limit });
+        }
+        let mut data = Vec::with_capacity(size as usize);
+        entry.take(size).read_to_end(&mut data).map_err(io_error)?;
+        if data.len() as u64 != size {
+            return Err(bad(format!("{name} is truncated: {} of {size} bytes", data.len())));
+        }
+        *slot = Some(data);
     }
+    let model = model.ok_or_else(|| bad(format!("no {MODEL_FILE} inside")))?;
+    Ok(ArtifactFiles { model, manifest })
+}
+
+/// A reader that gives at most `left` bytes and flags an input longer than that.
+struct BoundedReader<'a, R> {
+    inner: R,
+    left: u64,
+    exceeded: &'a Cell<bool>,
+}
+
+impl<R: Read> Read for BoundedReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            if self.inner.read(&mut [0u8])? > 0 {
+                self.exceeded.set(true);
+                return Err(std::io::Error::other("decompressed data exceeds its limit"));
+            }
+            return Ok(0);
+        }
+        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// A model read with its manifest, the two checked against each other.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedArtifact {
+    /// The model.
+    pub model: ModelPayload,
+    /// The manifest, when there was one.
+    pub manifest: Option<Manifest>,
+    /// The manifest as written (it may hold fields this build does not know).
+    pub manifest_json: Option<Vec<u8>>,
+    /// The model file's format version (from its header).
+    pub format_version: u32,
+}
+
+impl Manifest {
+    /// Parses `manifest.json` (at most [`MAX_MANIFEST_BYTES`]).
+    pub fn parse(json: &[u8]) -> Result<Manifest, ModelFileError> {
+        if json.len() as u64 > MAX_MANIFEST_BYTES {
+            return Err(ModelFileError::Manifest(format!(
+                "{MANIFEST_FILE} has {} bytes, more than the {MAX_MANIFEST_BYTES} accepted",
+                json.len()
+            )));
+        }
+        serde_json::from_slice(json).map_err(|e| ModelFileError::Manifest(format!("{MANIFEST_FILE} is not valid: {e}")))
+    }
+
+    /// Checks that this manifest describes `model_bytes`: its checksum, then (from what the
+    /// model declares, before it is decoded) the format version, feature_dim, shingle size,
+    /// number of trees and sample size.
+    pub fn check(&self, model_bytes: &[u8]) -> Result<DeclaredModel, ModelFileError> {
+        let mismatch = |what: &str, manifest: String, model: String| {
+            ModelFileError::Manifest(format!("{what} is {manifest} in {MANIFEST_FILE} but {model} in {MODEL_FILE}"))
+        };
+        if !(1..=ARTIFACT_VERSION).contains(&self.artifact_version) {
+            return Err(ModelFileError::Manifest(format!(
+                "artifact_version {} is not one this build reads (1 to {ARTIFACT_VERSION})",
+                self.artifact_version
+            )));
+        }
+        let checksum = format!("{:08x}", crc32fast::hash(model_bytes));
+        if !self.model_checksum.eq_ignore_ascii_case(&checksum) {
+            return Err(mismatch("the checksum", self.model_checksum.clone(), checksum));
+        }
+        let declared = DeclaredModel::read(model_bytes)?;
+        let c = &declared.config;
+        let fields = [
+            ("model_format_version", self.model_format_version as usize, declared.header.version as usize),
+            ("feature_dim", self.feature_dim, c.input_dims),
+            ("shingle_size", self.shingle_size, c.shingle_size),
+            ("num_trees", self.num_trees, c.num_trees),
+            ("num_samples_per_tree", self.num_samples_per_tree, c.sample_size),
+        ];
+        if let Some((name, m, f)) = fields.into_iter().find(|(_, m, f)| m != f) {
+            return Err(mismatch(name, m.to_string(), f.to_string()));
+        }
+        Ok(declared)
+    }
+}
+
+/// Loads a model file and its manifest (when there is one), checking the manifest against the
+/// model and the model's declared memory against `limits` before decoding it. Both the archive
+/// and a model directory load through here.
+pub fn load_parts(
+    model_bytes: &[u8],
+    manifest_json: Option<&[u8]>,
+    limits: &LoadLimits,
+) -> Result<LoadedArtifact, ModelFileError> {
+    let manifest = manifest_json.map(Manifest::parse).transpose()?;
+    let declared = match &manifest {
+        Some(m) => m.check(model_bytes)?,
+        None => DeclaredModel::read(model_bytes)?,
+    };
+    let model = ModelPayload::from_bytes_within(model_bytes, limits)?;
+    Ok(LoadedArtifact {
+        model,
+        manifest,
+        manifest_json: manifest_json.map(<[u8]>::to_vec),
+        format_version: declared.header.version,
+    })
+}
+
+/// Loads `model.tar.gz` or bare `model.rcf` bytes (a forest or a detector) within `limits`.
+pub fn load_within(bytes: &[u8], limits: &LoadLimits) -> Result<LoadedArtifact, ModelFileError> {
+    if is_archive(bytes) {
+        let files = unpack_files(bytes, limits)?;
+        load_parts(&files.model, files.manifest.as_deref(), limits)
+    } else {
+        load_parts(bytes, None, limits)
+    }
+}
+
+/// Whether `bytes` are gzip-compressed (a `model.tar.gz`) rather than a bare model file.
+pub fn is_archive(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// Reads `model.tar.gz` bytes: the forest and its manifest (if present), within the default
+/// [`LoadLimits`]; see [`unpack_files`] and [`load_parts`].
+pub fn unpack(bytes: &[u8]) -> Result<(Forest, Option<Manifest>), ModelFileError> {
+    let files = unpack_files(bytes, &LoadLimits::default())?;
+    forest_of(load_parts(&files.model, files.manifest.as_deref(), &LoadLimits::default())?)
+}
+
+/// Reads a model from either artifact bytes (`model.tar.gz`) or bare model-file bytes
+/// (`model.rcf`) within the default [`LoadLimits`].
+pub fn read_any(bytes: &[u8]) -> Result<(Forest, Option<Manifest>), ModelFileError> {
+    read_any_within(bytes, &LoadLimits::default())
+}
+
+/// [`read_any`] within `limits`.
+pub fn read_any_within(bytes: &[u8], limits: &LoadLimits) -> Result<(Forest, Option<Manifest>), ModelFileError> {
+    forest_of(load_within(bytes, limits)?)
+}
+
+fn forest_of(loaded: LoadedArtifact) -> Result<(Forest, Option<Manifest>), ModelFileError> {
+    Ok((loaded.model.into_forest()?, loaded.manifest))
 }

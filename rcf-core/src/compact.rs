@@ -46,9 +46,11 @@ impl<'a> From<&'a Forest> for CompactForestRef<'a> {
 pub(crate) struct CompactForest {
     config: ForestConfig,
     store: PointStore,
+    #[serde(deserialize_with = "crate::load_limits::bounded::per_tree")]
     samplers: Vec<(Sampler, TreeRng)>,
     shingle: Shingle,
     points_seen: u64,
+    #[serde(deserialize_with = "crate::load_limits::bounded::metadata")]
     metadata: BTreeMap<String, String>,
 }
 

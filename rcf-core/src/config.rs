@@ -13,6 +13,12 @@ pub const MAX_TREES: usize = 10_000;
 /// which keeps a node at 16 bytes. (SageMaker's built-in RCF allows at most 2048.)
 pub const MAX_SAMPLE_SIZE: usize = 1 << 14;
 
+/// Bytes per sampled point in a tree besides its box: node (16), leaf slot, mass and parent (8),
+/// sampler entry (8), free lists and leaf order (up to 16).
+const TREE_BYTES_PER_SAMPLE: u64 = 48;
+/// Bytes per stored point besides its values: its start offset and reference count.
+const STORE_BYTES_PER_POINT: u64 = 8;
+
 /// The complete, validated configuration of a [`Forest`].
 ///
 /// Obtain one through [`ForestBuilder`]; every field is checked there.
@@ -49,6 +55,20 @@ impl ForestConfig {
     /// Dimensions of a shingled point: `input_dims × shingle_size`.
     pub fn dimensions(&self) -> usize {
         self.input_dims * self.shingle_size
+    }
+
+    /// Heap bytes a forest of this configuration holds once every tree's sample is full: the
+    /// trees (nodes, leaves, samplers, and each node's bounding box when cached) and a point store
+    /// holding a distinct point per sampled entry (a shingled point adds only its newest inputs).
+    /// Model loading checks it against its budget before decoding ([`crate::LoadLimits`]).
+    pub fn estimated_memory_bytes(&self) -> u64 {
+        let (trees, samples, dims) = (self.num_trees as u64, self.sample_size as u64, self.dimensions() as u64);
+        let boxes = if self.bounding_box_cache { 2 * 4 * dims } else { 0 };
+        let per_tree = samples.saturating_mul(TREE_BYTES_PER_SAMPLE.saturating_add(boxes));
+        let new_values = if self.shingle_size > 1 { self.input_dims as u64 } else { dims };
+        let per_point = STORE_BYTES_PER_POINT.saturating_add(4 * new_values);
+        let store = trees.saturating_mul(samples).saturating_mul(per_point);
+        trees.saturating_mul(per_tree).saturating_add(store)
     }
 
     /// Checks every field; used by the builder and by the model loader.

@@ -107,6 +107,31 @@ pub enum ModelFileError {
     /// The payload could not be decoded.
     #[error("model payload could not be decoded: {0}")]
     Decode(String),
+    /// The model declares more memory (or a larger file) than the load budget allows; nothing of
+    /// that size was allocated.
+    #[error(
+        "{what} needs about {} MiB ({declared} bytes), over the model memory budget of {} MiB ({budget} bytes); \
+         if you trust this model, raise the budget (RCF_MAX_MODEL_MEMORY_MB for rcf and the Python package, \
+         LoadLimits in Rust)",
+        mib(*declared),
+        mib(*budget)
+    )]
+    OverBudget {
+        /// What declared the size (the model's shape, an archive entry, ...).
+        what: String,
+        /// Bytes it declares.
+        declared: u64,
+        /// The budget, in bytes.
+        budget: u64,
+    },
+    /// The manifest beside the model file does not describe it.
+    #[error("manifest.json does not match model.rcf: {0}")]
+    Manifest(String),
+}
+
+/// Bytes in whole MiB, rounded up (so a figure over the budget never prints as equal to it).
+fn mib(bytes: u64) -> u64 {
+    bytes.div_ceil(1 << 20)
 }
 
 /// Any error from this crate.

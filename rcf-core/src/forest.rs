@@ -124,20 +124,28 @@ impl PartialEq for Forest {
 struct StoredForest {
     config: ForestConfig,
     store: PointStore,
+    #[serde(deserialize_with = "crate::load_limits::bounded::per_tree")]
     trees: Vec<SampledTree>,
     shingle: Shingle,
     points_seen: u64,
+    #[serde(deserialize_with = "crate::load_limits::bounded::metadata")]
     metadata: BTreeMap<String, String>,
 }
 
 impl TryFrom<StoredForest> for Forest {
     type Error = String;
 
+    /// The configuration is checked first: it bounds every array sized while rebuilding (and is
+    /// what a loader's memory budget was checked against).
     fn try_from(mut s: StoredForest) -> Result<Self, String> {
+        s.config.validate().map_err(|e| e.to_string())?;
+        if s.store.dims() != s.config.dimensions() || s.trees.len() != s.config.num_trees {
+            return Err("forest shape does not match its configuration".into());
+        }
         s.store.recount(s.trees.iter().map(|t| &t.sampler))?;
         let mut trees = s.trees;
         for (i, t) in trees.iter_mut().enumerate() {
-            t.tree.rebuild_derived(&s.store).map_err(|e| format!("tree {i}: {e}"))?;
+            t.tree.rebuild_derived(&s.store, s.config.sample_size).map_err(|e| format!("tree {i}: {e}"))?;
         }
         Ok(Forest {
             config: s.config,
@@ -546,6 +554,10 @@ impl Forest {
                 return Err(fail("sampler heap is invalid".into()));
             }
             t.tree.check(&self.store).map_err(fail)?;
+            // Checked before the leaves are expanded by their masses.
+            if t.tree.leaves().iter().map(|&(_, mass)| mass as usize).sum::<usize>() != t.sampler.len() {
+                return Err(fail("sampled points differ from the points in the tree".into()));
+            }
             let mut sampled: Vec<u32> = Vec::with_capacity(t.sampler.len());
             for p in t.sampler.points() {
                 let count = refs.get_mut(p.slot as usize).ok_or_else(|| fail("sampled slot out of range".into()))?;

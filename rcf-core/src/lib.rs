@@ -41,6 +41,7 @@ mod forest;
 mod impute;
 mod input;
 pub mod limits;
+mod load_limits;
 mod model_file;
 mod neighbours;
 mod point_store;
@@ -54,6 +55,7 @@ pub use config::{ForestBuilder, ForestConfig, MAX_DIMENSIONS, MAX_SAMPLE_SIZE, M
 pub use divector::DiVector;
 pub use error::{ConfigError, InputError, ModelFileError, RcfError};
 pub use forest::Forest;
-pub use model_file::{ModelPayload, FORMAT_VERSION};
+pub use load_limits::{LoadLimits, DEFAULT_MAX_MODEL_MEMORY_BYTES, MAX_ARCHIVE_ENTRIES, MAX_METADATA_ENTRIES};
+pub use model_file::{DeclaredModel, ModelHeader, ModelPayload, FORMAT_VERSION};
 pub use impute::{Forecast, ForecastSteps, Imputation};
 pub use neighbours::Neighbour;

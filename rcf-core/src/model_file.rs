@@ -8,9 +8,11 @@ use bincode::Options;
 use serde::{Deserialize, Serialize};
 
 use crate::compact::{CompactForest, CompactForestRef};
+use crate::config::ForestConfig;
 use crate::detector::Detector;
 use crate::error::ModelFileError;
 use crate::forest::Forest;
+use crate::load_limits::LoadLimits;
 
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"RCFMODEL";
@@ -72,21 +74,17 @@ impl ModelPayload {
     }
 
     /// Reads any model file this build understands (format versions 1 to 4; detectors from 4),
-    /// checking every part.
+    /// checking every part, within the default [`LoadLimits`].
     pub fn from_bytes(bytes: &[u8]) -> Result<ModelPayload, ModelFileError> {
-        let header = read_header(bytes)?;
-        let payload = &bytes[HEADER_LEN..HEADER_LEN + header.payload_len];
-        let found = crc32fast::hash(payload);
-        if found != header.checksum {
-            return Err(ModelFileError::Checksum { expected: header.checksum, found });
-        }
-        if (2..DETECTOR_VERSION).contains(&header.version) && payload.first() == Some(&DETECTOR_TAG) {
-            return Err(ModelFileError::Inconsistent(format!(
-                "this thresholded detector was saved in format version {}, whose detector state this build \
-                 no longer reads (detectors need version {DETECTOR_VERSION}); process the data again with this build",
-                header.version
-            )));
-        }
+        Self::from_bytes_within(bytes, &LoadLimits::default())
+    }
+
+    /// [`ModelPayload::from_bytes`] within `limits`: the model's declared memory
+    /// ([`LoadLimits::check_model`]) is checked before its payload is decoded.
+    pub fn from_bytes_within(bytes: &[u8], limits: &LoadLimits) -> Result<ModelPayload, ModelFileError> {
+        let declared = DeclaredModel::read(bytes)?;
+        limits.check_model(&declared.config, bytes.len() as u64)?;
+        let (header, payload) = (declared.header, &bytes[HEADER_LEN..]);
         let decoder = codec().with_limit(payload.len() as u64);
         let decoded = match header.version {
             1 => decoder.deserialize::<Forest>(payload).map(StoredPayload::Forest),
@@ -134,6 +132,18 @@ fn encode(model: PayloadRef<'_>, version: u32) -> Vec<u8> {
     out
 }
 
+impl ModelPayload {
+    /// The plain forest this payload holds, or an error naming what it holds instead.
+    pub fn into_forest(self) -> Result<Forest, ModelFileError> {
+        match self {
+            ModelPayload::Forest(forest) => Ok(forest),
+            ModelPayload::Detector(_) => Err(ModelFileError::Inconsistent(
+                "this file holds a thresholded detector, not a plain forest; load it as a detector".into(),
+            )),
+        }
+    }
+}
+
 impl Forest {
     /// Serializes the complete model state. After [`Forest::from_bytes`], further scores and updates
     /// are bit-identical to the original's.
@@ -153,12 +163,7 @@ impl Forest {
     /// Reads a forest written by [`Forest::to_bytes`] or [`Forest::to_compact_bytes`] (this or an
     /// older format version).
     pub fn from_bytes(bytes: &[u8]) -> Result<Forest, ModelFileError> {
-        match ModelPayload::from_bytes(bytes)? {
-            ModelPayload::Forest(forest) => Ok(forest),
-            ModelPayload::Detector(_) => Err(ModelFileError::Inconsistent(
-                "this file holds a thresholded detector, not a plain forest; load it as a detector".into(),
-            )),
-        }
+        ModelPayload::from_bytes(bytes)?.into_forest()
     }
 }
 
@@ -176,6 +181,54 @@ impl Detector {
                 "this file holds a plain forest, not a thresholded detector".into(),
             )),
         }
+    }
+}
+
+/// What a model file declares about itself, read without decoding its payload: the header
+/// (checksum verified) and the forest's configuration (validated), which bounds everything the
+/// payload can build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeclaredModel {
+    /// The header.
+    pub header: ModelHeader,
+    /// The forest's configuration, the first thing in every payload.
+    pub config: ForestConfig,
+}
+
+impl DeclaredModel {
+    /// Reads the header, verifies the payload checksum, and decodes and validates the
+    /// configuration at the payload's start.
+    pub fn read(bytes: &[u8]) -> Result<DeclaredModel, ModelFileError> {
+        let header = read_header(bytes)?;
+        let payload = &bytes[HEADER_LEN..];
+        let found = crc32fast::hash(payload);
+        if found != header.checksum {
+            return Err(ModelFileError::Checksum { expected: header.checksum, found });
+        }
+        if (2..DETECTOR_VERSION).contains(&header.version) && payload.first() == Some(&DETECTOR_TAG) {
+            return Err(ModelFileError::Inconsistent(format!(
+                "this thresholded detector was saved in format version {}, whose detector state this build \
+                 no longer reads (detectors need version {DETECTOR_VERSION}); process the data again with this build",
+                header.version
+            )));
+        }
+        // Version 1 holds a bare forest; later versions a one-byte payload tag, then a forest, a
+        // detector (whose forest comes first) or a compact forest, each starting with the config.
+        let config_bytes = match (header.version, payload.first()) {
+            (1, _) => payload,
+            (_, Some(0..=2)) => &payload[1..],
+            (_, Some(tag)) => return Err(ModelFileError::Decode(format!("unknown payload kind {tag}"))),
+            (_, None) => return Err(ModelFileError::Decode("the payload is empty".into())),
+        };
+        let config: ForestConfig = bincode::DefaultOptions::new()
+            .with_little_endian()
+            .with_varint_encoding()
+            .allow_trailing_bytes()
+            .with_limit(config_bytes.len() as u64)
+            .deserialize(config_bytes)
+            .map_err(|e| ModelFileError::Decode(format!("configuration: {e}")))?;
+        config.validate().map_err(|e| ModelFileError::Inconsistent(e.to_string()))?;
+        Ok(DeclaredModel { header, config })
     }
 }
 
@@ -213,7 +266,7 @@ pub fn read_header(bytes: &[u8]) -> Result<ModelHeader, ModelFileError> {
     let payload_len = u64::from_le_bytes(bytes[16..24].try_into().expect("8-byte slice"));
     let available = (bytes.len() - HEADER_LEN) as u64;
     if payload_len > available {
-        return Err(ModelFileError::Truncated { expected: HEADER_LEN as u64 + payload_len, found: bytes.len() as u64 });
+        return Err(ModelFileError::Truncated { expected: (HEADER_LEN as u64).saturating_add(payload_len), found: bytes.len() as u64 });
     }
     if payload_len < available {
         return Err(ModelFileError::Inconsistent(format!("{} unexpected bytes after the payload", available - payload_len)));

@@ -141,10 +141,16 @@ impl TryFrom<TreeState> for Tree {
 impl Tree {
     /// Restores parent links, masses and boxes from the stored structure, checking every index
     /// (hostile input gives an error, never a panic). Run [`Tree::check`] afterwards.
-    pub(crate) fn rebuild_derived(&mut self, store: &PointStore) -> Result<(), String> {
+    /// A tree of a forest with `sample_size` points per tree holds at most one leaf more (while a
+    /// point replaces another) and one node fewer than that; larger arrays are refused before the
+    /// boxes, sized by them, are allocated.
+    pub(crate) fn rebuild_derived(&mut self, store: &PointStore, sample_size: usize) -> Result<(), String> {
         let (nodes, leaves, dims) = (self.nodes.len(), self.leaf_slot.len(), self.dims);
         if self.leaf_mass.len() != leaves || dims != store.dims() {
             return Err("tree arrays do not match".into());
+        }
+        if leaves > sample_size.saturating_add(1) || nodes > sample_size {
+            return Err(format!("{leaves} leaves and {nodes} nodes are more than a sample of {sample_size} needs"));
         }
         let size = if self.cache_boxes { nodes.checked_mul(2 * dims).ok_or("tree too large")? } else { 0 };
         self.bounds = vec![0.0; size];
