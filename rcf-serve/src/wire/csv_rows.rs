@@ -208,7 +208,8 @@ impl Decoder for CsvDecoder {
         let mut sink = RowSink::new(*limits);
         let mut too_large = None;
         let mut values = std::mem::take(sink.values());
-        let result = read_csv(body, REQUEST_LINE_LIMIT, self.label_size, limits.feature_dim, &mut values, |row, values| {
+        let (label_size, dim) = (self.label_size, limits.feature_dim);
+        let result = read_csv(body, REQUEST_LINE_LIMIT, label_size, dim, &mut values, |row, values| {
             if values.len() > limits.max_values {
                 too_large = Some(format!(
                     "line {}: the request decodes to more than {} values; send fewer records per request",
