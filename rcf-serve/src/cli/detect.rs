@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use rcf_core::detector::{DetectorBuilder, Transform};
 
 use super::table::{Columns, Format, TableReader};
+use crate::storage::guard::{refuse_overwrite, Source};
 use crate::storage::{self, Location};
 
 /// Input transforms (see `rcf_core::detector::Transform`).
@@ -123,6 +124,7 @@ pub fn run(args: DetectArgs) -> anyhow::Result<()> {
     let stop = super::stop_flag()?;
     let input_location = Location::parse(&args.input)?;
     let output_location = Location::parse(&args.output)?;
+    refuse_overwrite("--output", &output_location, &[Source::input("--input", &input_location)])?;
     let input = storage::open(&input_location)?;
     let name = input.name.clone();
     let (reader, bar) = super::with_progress(input, "detecting in");

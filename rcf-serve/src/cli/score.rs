@@ -10,9 +10,10 @@ use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use rcf_core::{DiVector, Forest};
 
-use super::table::{Columns, Format, RowMeta, TableReader};
+use super::table::{batch_rows, Columns, Format, RowMeta, TableReader};
 use super::train::{TrainedColumns, COLUMNS_KEY};
 use crate::sagemaker::model_io::load_model;
+use crate::storage::guard::{refuse_overwrite, Source};
 use crate::storage::{self, Location, Output};
 
 /// Flags of `rcf score`.
@@ -44,9 +45,10 @@ pub struct ScoreArgs {
     /// Repeatable. Default: the model's training identifier columns, if the input has them.
     #[arg(long = "id-column")]
     pub id_columns: Vec<String>,
-    /// Rows scored together (memory is bounded by this).
-    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub batch_size: u32,
+    /// Rows scored together (memory is bounded by this). Default 4096, fewer for very wide
+    /// models: a batch holds at most 16 M values (rows × the model's dimensions).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub batch_size: Option<u32>,
 }
 
 /// One batch read from the input.
@@ -207,6 +209,11 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     if model_location == Location::Std && input_location == Location::Std {
         bail!("--model - and --input - both read stdin; give one of them as a path or s3:// URI");
     }
+    refuse_overwrite(
+        "--output",
+        &output_location,
+        &[Source::model("--model", &model_location), Source::input("--input", &input_location)],
+    )?;
     let model = load_model(&model_location)?.model;
     let forest = model.forest;
     let trained: Option<TrainedColumns> = forest.metadata().get(COLUMNS_KEY).and_then(|t| serde_json::from_str(t).ok());
@@ -250,7 +257,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     };
     writer.header(args.attribution)?;
 
-    let batch_rows = args.batch_size as usize;
+    let batch_rows = batch_rows("--batch-size", args.batch_size.map(|b| b as usize), forest.config().dimensions())?;
     let (tx, rx) = sync_channel::<anyhow::Result<Batch>>(2);
     let mut scorer = Scorer { forest: &forest, carry: Vec::new(), attribution: args.attribution };
     let mut rows = 0u64;

@@ -1,16 +1,38 @@
 //! Tabular input for the offline CLI: CSV (header optional, detected) or JSON Lines, streamed in
 //! batches of feature rows. Label and identifier columns are set aside (identifiers are carried
 //! to the output); every other column is a feature. Errors name the source, line, column and
-//! what was expected.
+//! what was expected. A record is one line of bounded length (see `wire::lines`).
 
 use std::io::{BufRead, BufReader, Read};
 
 use anyhow::{anyhow, bail};
 use clap::ValueEnum;
 
-use crate::wire::csv_rows::parse_number;
+use crate::wire::csv_rows::{parse_number, CsvReader, CsvRecord};
+use crate::wire::lines::{LineLimit, LineReader};
 use crate::wire::features::finite;
 use crate::wire::json::{instance_into, instance_width};
+
+/// Rows read at a time when the caller does not say.
+pub const DEFAULT_BATCH_ROWS: usize = 4096;
+/// Most values (rows × values per row) one batch may hold, whatever the row width: bounds the
+/// memory of a batch (64 MiB of features; scores and attributions grow with it).
+pub const MAX_BATCH_VALUES: usize = 1 << 24;
+
+/// Rows per batch for rows of `width` values: `wanted` (given by `flag`) when it fits in
+/// [`MAX_BATCH_VALUES`], else an error naming the largest that fits; without `wanted`,
+/// [`DEFAULT_BATCH_ROWS`] or fewer for very wide rows.
+pub fn batch_rows(flag: &str, wanted: Option<usize>, width: usize) -> anyhow::Result<usize> {
+    let most = (MAX_BATCH_VALUES / width.max(1)).max(1);
+    match wanted {
+        None => Ok(DEFAULT_BATCH_ROWS.min(most)),
+        Some(n) if n <= most => Ok(n),
+        Some(n) => bail!(
+            "{flag} {n}: {n} rows of {width} values each is more than the {MAX_BATCH_VALUES} values one batch may hold; \
+             use {flag} {most} or less"
+        ),
+    }
+}
 
 /// Input/output table formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,8 +89,8 @@ enum Role {
 }
 
 enum Kind {
-    Csv { reader: csv::Reader<BufReader<Box<dyn Read + Send>>>, roles: Vec<Role>, pending: Option<csv::ByteRecord>, columns: usize },
-    Jsonl { reader: BufReader<Box<dyn Read + Send>>, line: u64, pending: Option<(u64, String)> },
+    Csv { reader: CsvReader<BufReader<Box<dyn Read + Send>>>, roles: Vec<Role>, pending: Option<CsvRecord>, columns: usize },
+    Jsonl { reader: LineReader<BufReader<Box<dyn Read + Send>>>, pending: Option<(u64, String)> },
 }
 
 /// A streaming reader of feature rows.
@@ -120,6 +142,7 @@ impl TableReader {
     /// Opens a table: detects the format (unless given), reads the header or first record, and
     /// works out the feature columns.
     pub fn open(reader: Box<dyn Read + Send>, source: &str, format: Option<Format>, columns: &Columns) -> anyhow::Result<TableReader> {
+        let limit = LineLimit::from_env().map_err(|e| anyhow!(e))?;
         let mut reader = BufReader::with_capacity(1 << 20, reader);
         let format = match format.or_else(|| Format::from_name(source)) {
             Some(f) => f,
@@ -132,18 +155,17 @@ impl TableReader {
             }
         };
         match format {
-            Format::Csv => Self::open_csv(reader, source, columns),
-            Format::Jsonl => Self::open_jsonl(reader, source, columns),
+            Format::Csv => Self::open_csv(CsvReader::new(reader, limit), source, columns),
+            Format::Jsonl => Self::open_jsonl(LineReader::new(reader, limit), source, columns),
         }
     }
 
-    fn open_csv(reader: BufReader<Box<dyn Read + Send>>, source: &str, spec: &Columns) -> anyhow::Result<TableReader> {
-        let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
-        let mut first = csv::ByteRecord::new();
-        match csv.read_byte_record(&mut first) {
+    fn open_csv(mut csv: CsvReader<BufReader<Box<dyn Read + Send>>>, source: &str, spec: &Columns) -> anyhow::Result<TableReader> {
+        let mut first = CsvRecord::default();
+        match csv.read(&mut first) {
             Ok(true) => {}
             Ok(false) => bail!("{source}: the input is empty; expected CSV rows of numbers"),
-            Err(e) => bail!("{source}: line 1: malformed CSV ({e})"),
+            Err(e) => bail!("{source}: {e}"),
         }
         let fields: Vec<String> = first.iter().map(column_text).collect();
         let filtered;
@@ -200,24 +222,14 @@ impl TableReader {
         })
     }
 
-    fn open_jsonl(mut reader: BufReader<Box<dyn Read + Send>>, source: &str, spec: &Columns) -> anyhow::Result<TableReader> {
+    fn open_jsonl(mut reader: LineReader<BufReader<Box<dyn Read + Send>>>, source: &str, spec: &Columns) -> anyhow::Result<TableReader> {
         for s in spec.label.iter().chain(&spec.ids) {
             if s.parse::<usize>().is_ok() {
                 bail!("column {s:?}: JSON Lines records name their fields; give the key, not a column number");
             }
         }
-        let mut line_no = 0u64;
-        let mut text = String::new();
-        let first = loop {
-            text.clear();
-            let n = reader.read_line(&mut text).map_err(|e| anyhow!("{source}: line {}: cannot read ({e})", line_no + 1))?;
-            if n == 0 {
-                bail!("{source}: the input is empty; expected one JSON record per line");
-            }
-            line_no += 1;
-            if !text.trim().is_empty() {
-                break text.trim().to_string();
-            }
+        let Some((line_no, first)) = next_json_line(&mut reader, source)? else {
+            bail!("{source}: the input is empty; expected one JSON record per line");
         };
         let dim = instance_width(&first).ok_or_else(|| {
             anyhow!("{source}: line {line_no}: expected a JSON record like [1.5, 2] or {{\"features\": [1.5, 2]}}, found {}", preview(&first))
@@ -232,7 +244,7 @@ impl TableReader {
             label_name: spec.label.clone(),
             has_header: false,
             format: Format::Jsonl,
-            kind: Kind::Jsonl { reader, line: line_no, pending: Some((line_no, first)) },
+            kind: Kind::Jsonl { reader, pending: Some((line_no, first)) },
             rows: 0,
         })
     }
@@ -247,10 +259,12 @@ impl TableReader {
         self.rows
     }
 
-    /// Reads up to `max_rows` rows, appending their features to `values` and (when `metas` is
-    /// given) their line, identifiers and label. Returns the number of rows read (0 at the end).
+    /// Reads up to `max_rows` rows (fewer when that many would exceed [`MAX_BATCH_VALUES`]),
+    /// appending their features to `values` and (when `metas` is given) their line, identifiers
+    /// and label. Returns the number of rows read (0 at the end).
     pub fn read_batch(&mut self, max_rows: usize, values: &mut Vec<f32>, mut metas: Option<&mut Vec<RowMeta>>) -> anyhow::Result<usize> {
         let dim = self.dim();
+        let max_rows = max_rows.min((MAX_BATCH_VALUES / dim.max(1)).max(1));
         let want_meta = metas.is_some();
         let mut n = 0;
         while n < max_rows {
@@ -259,18 +273,15 @@ impl TableReader {
                     let record = match pending.take() {
                         Some(r) => r,
                         None => {
-                            let mut r = csv::ByteRecord::new();
-                            match reader.read_byte_record(&mut r) {
+                            let mut r = CsvRecord::default();
+                            match reader.read(&mut r) {
                                 Ok(true) => r,
                                 Ok(false) => break,
-                                Err(e) => {
-                                    let line = e.position().map_or(0, |p| p.line());
-                                    bail!("{}: line {line}: malformed CSV ({e})", self.source)
-                                }
+                                Err(e) => bail!("{}: {e}", self.source),
                             }
                         }
                     };
-                    let line = record.position().map_or(0, |p| p.line());
+                    let line = record.line();
                     if record.len() != *columns {
                         bail!(
                             "{}: line {line}: expected {columns} columns (like the {}), found {}",
@@ -313,29 +324,13 @@ impl TableReader {
                     }
                     meta
                 }
-                Kind::Jsonl { reader, line, pending } => {
+                Kind::Jsonl { reader, pending } => {
                     let (line_no, text) = match pending.take() {
                         Some(p) => p,
-                        None => {
-                            let mut text = String::new();
-                            loop {
-                                text.clear();
-                                let read = reader
-                                    .read_line(&mut text)
-                                    .map_err(|e| anyhow!("{}: line {}: cannot read ({e})", self.source, *line + 1))?;
-                                if read == 0 {
-                                    break;
-                                }
-                                *line += 1;
-                                if !text.trim().is_empty() {
-                                    break;
-                                }
-                            }
-                            if text.trim().is_empty() {
-                                break;
-                            }
-                            (*line, text)
-                        }
+                        None => match next_json_line(reader, &self.source)? {
+                            Some(p) => p,
+                            None => break,
+                        },
                     };
                     instance_into(&text, values, dim).map_err(|e| anyhow!("{}: line {line_no}: {e}", self.source))?;
                     let mut meta = RowMeta { line: line_no, ids: Vec::new(), label: None };
@@ -360,6 +355,13 @@ impl TableReader {
         }
         Ok(n)
     }
+}
+
+/// The next non-blank line of JSON Lines input, as text.
+fn next_json_line<R: BufRead>(reader: &mut LineReader<R>, source: &str) -> anyhow::Result<Option<(u64, String)>> {
+    let Some((line, bytes)) = reader.next_line().map_err(|e| anyhow!("{source}: {e}"))? else { return Ok(None) };
+    let text = std::str::from_utf8(bytes).map_err(|e| anyhow!("{source}: line {line}: not valid UTF-8 ({e})"))?;
+    Ok(Some((line, text.trim().to_string())))
 }
 
 fn preview(text: &str) -> String {

@@ -9,9 +9,10 @@ use clap::Args;
 use rcf_core::artifact::{pack, pack_compact, Manifest, TrainingStats};
 use rcf_core::ForestBuilder;
 
-use super::table::{Columns, Format, TableReader};
+use super::table::{batch_rows, Columns, Format, TableReader};
+use crate::storage::guard::{refuse_overwrite, Source};
 use crate::storage::{self, Location};
-use crate::training::{fit_streaming, CHUNK_ROWS};
+use crate::training::fit_streaming;
 
 /// Flags of offline training.
 #[derive(Args, Debug, Clone)]
@@ -84,6 +85,7 @@ pub fn run(args: OfflineTrainArgs) -> anyhow::Result<()> {
     if output == Location::Std {
         anyhow::bail!("--output -: the model is binary; give a path or s3://bucket/key");
     }
+    refuse_overwrite("--output", &output, &[Source::input("--input", &input_location)])?;
     let stop = super::stop_flag()?;
     let started = std::time::Instant::now();
     let input = storage::open(&input_location)?;
@@ -107,12 +109,13 @@ pub fn run(args: OfflineTrainArgs) -> anyhow::Result<()> {
 
     let stop_reader = &stop;
     let bar_reader = bar.clone();
+    let chunk_rows = batch_rows("", None, dim)?;
     let fitted = fit_streaming(config, args.seed, move |emit| {
-        let mut values = Vec::with_capacity(CHUNK_ROWS * dim);
+        let mut values = Vec::with_capacity(chunk_rows * dim);
         loop {
             super::check_stop(stop_reader).map_err(|e| e.to_string())?;
             values.clear();
-            let n = table.read_batch(CHUNK_ROWS, &mut values, None).map_err(|e| e.to_string())?;
+            let n = table.read_batch(chunk_rows, &mut values, None).map_err(|e| e.to_string())?;
             if n == 0 {
                 return Ok(table.rows());
             }

@@ -1,24 +1,31 @@
 //! Local files: atomic whole-file writes and a streaming writer that only becomes visible under
 //! its final name when committed (temporary file in the same directory, fsync, rename, fsync dir).
+//!
+//! The temporary file is created by `tempfile`: exclusively (`O_CREAT | O_EXCL`, so a symlink or
+//! file planted at its name is never followed or reused) under an unpredictable name,
+//! `.{file name}.rcf-partial-` and random characters, beside the destination. It is removed on
+//! any error and whenever the writer is dropped uncommitted; only a process killed outright
+//! (SIGKILL, power loss) leaves one behind, and the [`PARTIAL_MARK`] in its name says it is an
+//! unfinished output that is safe to delete.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use tempfile::NamedTempFile;
 
 use super::Output;
+
+/// Marks unfinished outputs: `.{file name}` + this + random characters.
+pub const PARTIAL_MARK: &str = ".rcf-partial-";
 
 /// The directory of `path` (`.` for a bare file name), created if missing.
 fn parent_dir(path: &Path) -> anyhow::Result<PathBuf> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     std::fs::create_dir_all(&dir).with_context(|| format!("creating directory {}", dir.display()))?;
     Ok(dir)
-}
-
-fn temp_name(dir: &Path, path: &Path) -> PathBuf {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    dir.join(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 fn sync_dir(dir: &Path) {
@@ -36,20 +43,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// A file being written under a temporary name; [`Output::commit`] renames it into place,
-/// dropping it uncommitted deletes it.
+/// dropping it uncommitted deletes it (`NamedTempFile` removes itself).
 pub struct AtomicFile {
     path: PathBuf,
     dir: PathBuf,
     tmp: PathBuf,
-    file: Option<BufWriter<File>>,
+    file: Option<BufWriter<NamedTempFile>>,
 }
 
 impl AtomicFile {
     /// Starts writing `path` (its directory is created if missing).
     pub fn create(path: &Path) -> anyhow::Result<AtomicFile> {
         let dir = parent_dir(path)?;
-        let tmp = temp_name(&dir, path);
-        let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let name = path.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+        // The permissions of a plain `File::create` (0666 less the umask), not tempfile's 0600.
+        let file = tempfile::Builder::new()
+            .prefix(&format!(".{name}{PARTIAL_MARK}"))
+            .rand_bytes(10)
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(&dir)
+            .with_context(|| format!("creating a temporary file for {} in {}", path.display(), dir.display()))?;
+        let tmp = file.path().to_path_buf();
         Ok(AtomicFile { path: path.to_path_buf(), dir, tmp, file: Some(BufWriter::with_capacity(1 << 20, file)) })
     }
 }
@@ -72,20 +86,14 @@ impl Output for AtomicFile {
     fn commit(mut self: Box<Self>) -> anyhow::Result<()> {
         let writer = self.file.take().expect("committed once");
         let file = writer.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", self.tmp.display()))?;
-        file.sync_all().with_context(|| format!("syncing {}", self.tmp.display()))?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.path)
+        file.as_file().sync_all().with_context(|| format!("syncing {}", self.tmp.display()))?;
+        // rename(2) over the destination: a symlink there is replaced, never followed. On failure
+        // the temporary file is removed as the error's file handle drops.
+        file.persist(&self.path)
+            .map_err(|e| e.error)
             .with_context(|| format!("renaming {} to {}", self.tmp.display(), self.path.display()))?;
         sync_dir(&self.dir);
         Ok(())
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if self.file.take().is_some() || self.tmp.exists() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
     }
 }
 
@@ -130,5 +138,26 @@ mod tests {
         Box::new(f).commit().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"whole");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_temporary_file_is_clearly_named_and_a_symlinked_destination_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, b"keep").unwrap();
+        let path = dir.path().join("out.csv");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let mut f = AtomicFile::create(&path).unwrap();
+        let tmp = f.tmp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(tmp.starts_with(".out.csv.rcf-partial-") && tmp.len() > ".out.csv.rcf-partial-".len() + 8, "{tmp}");
+        f.write_all(b"new").unwrap();
+        Box::new(f).commit().unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        let plain = dir.path().join("plain");
+        File::create(&plain).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain), "same permissions as File::create");
     }
 }

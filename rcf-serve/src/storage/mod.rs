@@ -2,6 +2,7 @@
 //! stdin/stdout. Reads stream (bounded memory); writes become visible only when committed —
 //! a temporary file renamed into place locally, a single PUT or a completed multipart upload on S3.
 
+pub mod guard;
 pub mod local;
 pub mod s3;
 

@@ -52,6 +52,16 @@ impl S3Url {
     }
 }
 
+impl S3Url {
+    /// True when both name the same object as S3 sees it: bucket names compared without case
+    /// (they are lower-case on S3) and keys as the object path actually requested (empty
+    /// segments such as `a//b` or a leading `/` dropped).
+    pub fn same_object(&self, other: &S3Url) -> bool {
+        self.bucket.eq_ignore_ascii_case(&other.bucket)
+            && ObjectPath::from(self.key.as_str()) == ObjectPath::from(other.key.as_str())
+    }
+}
+
 impl fmt::Display for S3Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "s3://{}/{}", self.bucket, self.key)

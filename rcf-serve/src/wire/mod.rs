@@ -8,6 +8,7 @@ pub mod features;
 mod fuzz_tests;
 pub mod json;
 pub mod jsonlines;
+pub mod lines;
 pub mod media;
 pub mod proto;
 pub mod recordio;

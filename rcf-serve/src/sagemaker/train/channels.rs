@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Deserialize;
 
 use crate::wire::csv_rows::read_csv;
+use crate::wire::lines::LineLimit;
 use crate::wire::recordio::{record_features, record_label, FrameReader};
 
 /// One channel's entry in inputdataconfig.json.
@@ -117,6 +118,8 @@ impl Channel {
     ) -> Result<u64, String> {
         let mut total = 0u64;
         let mut buf: Vec<f32> = Vec::with_capacity(dim);
+        // CSV records are single lines of bounded length (see `wire::lines`).
+        let line_limit = LineLimit::from_env()?;
         for path in &self.sources {
             let shown = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
             let at = |e: String| format!("channel {}, file {shown}: {e}", self.name);
@@ -130,7 +133,7 @@ impl Channel {
                             self.name
                         ));
                     }
-                    let rows = read_csv(reader, label_size, dim, &mut buf, |row, buf| {
+                    let rows = read_csv(reader, line_limit, label_size, dim, &mut buf, |row, buf| {
                         if stop.load(Ordering::Relaxed) {
                             return Err("training stopped by SIGTERM".into());
                         }

@@ -1,0 +1,280 @@
+//! Refuses an output that would overwrite something the same command reads: the same local file
+//! (compared by device and inode, so symlinks, hard links and `..` detours are seen through; also
+//! standard input or output redirected from or to it), a file inside a model directory that is
+//! read, or the same S3 object (bucket and normalised key). Checked before anything is read or
+//! written, so a mistyped command never replaces its own input with its results.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use same_file::Handle;
+
+use super::Location;
+use rcf_core::artifact::{MANIFEST_FILE, MODEL_FILE};
+
+/// Something a command reads: its flag (for messages) and where.
+pub struct Source<'a> {
+    /// The flag that named it, e.g. `--input`.
+    pub flag: &'a str,
+    /// Where it is read from.
+    pub location: &'a Location,
+    /// True for a model: a directory stands for the model files inside it, and `model.rcf` also
+    /// reads the `manifest.json` beside it.
+    pub model: bool,
+}
+
+impl<'a> Source<'a> {
+    /// A data input.
+    pub fn input(flag: &'a str, location: &'a Location) -> Self {
+        Source {
+            flag,
+            location,
+            model: false,
+        }
+    }
+
+    /// A model.
+    pub fn model(flag: &'a str, location: &'a Location) -> Self {
+        Source {
+            flag,
+            location,
+            model: true,
+        }
+    }
+
+    /// The local files this source reads (empty for S3 and stdin).
+    fn files(&self) -> Vec<PathBuf> {
+        let Location::Local(path) = self.location else {
+            return Vec::new();
+        };
+        if !self.model {
+            return vec![path.clone()];
+        }
+        if path.is_dir() {
+            return [MODEL_FILE, MANIFEST_FILE, "model.tar.gz"]
+                .iter()
+                .map(|f| path.join(f))
+                .collect();
+        }
+        let mut files = vec![path.clone()];
+        if path.file_name().is_some_and(|n| n == MODEL_FILE)
+            || path.extension().is_some_and(|e| e == "rcf")
+        {
+            files.push(path.with_file_name(MANIFEST_FILE));
+        }
+        files
+    }
+}
+
+/// Fails with a message naming both paths when writing `output` (given by `output_flag`) would
+/// replace or truncate anything in `sources`.
+pub fn refuse_overwrite(
+    output_flag: &str,
+    output: &Location,
+    sources: &[Source],
+) -> anyhow::Result<()> {
+    match output {
+        Location::Local(path) => {
+            if path.is_dir() {
+                bail!(
+                    "{output_flag} {}: is a directory; expected a file to write",
+                    path.display()
+                );
+            }
+            let out = Handle::from_path(path).ok();
+            for source in sources {
+                for file in source.files() {
+                    if same_place(path, out.as_ref(), &file) {
+                        bail!(clash(
+                            output_flag,
+                            output,
+                            source,
+                            &file.display().to_string()
+                        ));
+                    }
+                }
+                if source.location == &Location::Std && out.is_some() && out == Handle::stdin().ok()
+                {
+                    bail!(clash(
+                        output_flag,
+                        output,
+                        source,
+                        "standard input (redirected from that file)"
+                    ));
+                }
+            }
+        }
+        Location::S3(url) => {
+            for source in sources {
+                if let Location::S3(read) = source.location {
+                    if read.same_object(url) {
+                        bail!(clash(output_flag, output, source, &read.to_string()));
+                    }
+                }
+            }
+        }
+        Location::Std => {
+            let Ok(stdout) = Handle::stdout() else {
+                return Ok(());
+            };
+            for source in sources {
+                for file in source.files() {
+                    if Handle::from_path(&file).is_ok_and(|h| h == stdout) {
+                        bail!(clash(
+                            output_flag,
+                            output,
+                            source,
+                            &file.display().to_string()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// True when `output` (with its handle, if it exists) is the file `file`: the same device and
+/// inode when both exist, else the same name in the same directory (a model file that does not
+/// exist yet would still change what the model directory holds).
+fn same_place(output: &Path, out: Option<&Handle>, file: &Path) -> bool {
+    match (out, Handle::from_path(file).ok()) {
+        (Some(a), Some(b)) => *a == b,
+        (None, None) => {
+            let dir = |p: &Path| {
+                Handle::from_path(
+                    p.parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                        .unwrap_or(Path::new(".")),
+                )
+                .ok()
+            };
+            output.file_name() == file.file_name()
+                && dir(output).is_some()
+                && dir(output) == dir(file)
+        }
+        _ => false,
+    }
+}
+
+fn clash(output_flag: &str, output: &Location, source: &Source, what: &str) -> String {
+    let shown = if *output == Location::Std {
+        "- (standard output, redirected to it)".to_string()
+    } else {
+        output.to_string()
+    };
+    let source_text = source.location.to_string();
+    let via = if what == source_text {
+        String::new()
+    } else {
+        format!(" ({what})")
+    };
+    format!(
+        "{output_flag} {shown} is the same file as {} {source_text}{via}; writing it would destroy what is being read. \
+         Choose another output path",
+        source.flag
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc(text: &str) -> Location {
+        Location::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_same_s3_object_is_refused_after_normalising_the_key() {
+        let input = loc("s3://bucket/dir/data.csv");
+        for same in [
+            "s3://bucket/dir/data.csv",
+            "s3://bucket//dir//data.csv",
+            "s3://BUCKET/dir/data.csv",
+        ] {
+            let e = refuse_overwrite("--output", &loc(same), &[Source::input("--input", &input)]);
+            let text = format!("{:#}", e.expect_err(same));
+            assert!(
+                text.contains("is the same file as --input s3://bucket/dir/data.csv"),
+                "{text}"
+            );
+        }
+        for other in [
+            "s3://bucket/dir/data.csv.out",
+            "s3://bucket/dir/./data.csv",
+            "s3://other/dir/data.csv",
+            "s3://bucket/Dir/data.csv",
+        ] {
+            refuse_overwrite("--output", &loc(other), &[Source::input("--input", &input)])
+                .expect(other);
+        }
+        let model = loc("s3://models/m.tar.gz");
+        let e = refuse_overwrite(
+            "--output",
+            &loc("s3://models/m.tar.gz"),
+            &[Source::model("--model", &model)],
+        )
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("--model s3://models/m.tar.gz"),
+            "{e:#}"
+        );
+    }
+
+    #[test]
+    fn local_files_are_compared_through_links_and_model_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data.csv");
+        std::fs::write(&data, "1,2\n").unwrap();
+        let input = Location::Local(data.clone());
+        let sources = [Source::input("--input", &input)];
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&data, &link).unwrap();
+        let hard = dir.path().join("hard.csv");
+        std::fs::hard_link(&data, &hard).unwrap();
+        let detour = dir.path().join("sub/../data.csv");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for out in [&data, &link, &hard, &detour] {
+            let e = refuse_overwrite("--output", &Location::Local(out.clone()), &sources)
+                .expect_err("same file");
+            assert!(
+                format!("{e:#}").contains("is the same file as --input"),
+                "{e:#}"
+            );
+        }
+        refuse_overwrite(
+            "--output",
+            &Location::Local(dir.path().join("new.csv")),
+            &sources,
+        )
+        .unwrap();
+
+        let model_dir = dir.path().join("model");
+        std::fs::create_dir(&model_dir).unwrap();
+        std::fs::write(model_dir.join(MODEL_FILE), b"x").unwrap();
+        std::fs::write(model_dir.join(MANIFEST_FILE), b"{}").unwrap();
+        let model = Location::Local(model_dir.clone());
+        for name in [MODEL_FILE, MANIFEST_FILE, "model.tar.gz"] {
+            let out = Location::Local(model_dir.join(name));
+            let e = refuse_overwrite("--output", &out, &[Source::model("--model", &model)])
+                .expect_err(name);
+            assert!(
+                format!("{e:#}").contains(&format!("--model {}", model_dir.display())),
+                "{e:#}"
+            );
+        }
+        let rcf = Location::Local(model_dir.join(MODEL_FILE));
+        let out = Location::Local(model_dir.join(MANIFEST_FILE));
+        assert!(
+            refuse_overwrite("--output", &out, &[Source::model("--model", &rcf)]).is_err(),
+            "manifest beside model.rcf"
+        );
+        let e = refuse_overwrite(
+            "--output",
+            &Location::Local(dir.path().to_path_buf()),
+            &sources,
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("is a directory"), "{e:#}");
+    }
+}
