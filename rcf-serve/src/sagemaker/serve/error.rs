@@ -18,7 +18,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     /// 406: no supported type in Accept.
     NotAcceptable(String),
-    /// 413: body or decoded data larger than allowed.
+    /// 408: the body did not arrive within the body timeout or at the minimum rate.
+    Timeout(String),
+    /// 413: body, decoded data or response larger than allowed.
     TooLarge(String),
     /// 415: unsupported or missing Content-Type.
     UnsupportedMediaType(String),
@@ -26,6 +28,8 @@ pub enum ApiError {
     Internal(String),
     /// 503: the model is not loaded yet.
     NotReady(String),
+    /// 503: the server's budget for unfinished requests is spent; retry later.
+    Busy(String),
 }
 
 impl ApiError {
@@ -36,10 +40,12 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable"),
+            ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
             ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_not_ready"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "server_busy"),
         }
     }
 
@@ -50,10 +56,12 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::MethodNotAllowed(m)
             | ApiError::NotAcceptable(m)
+            | ApiError::Timeout(m)
             | ApiError::TooLarge(m)
             | ApiError::UnsupportedMediaType(m)
             | ApiError::Internal(m)
-            | ApiError::NotReady(m) => m,
+            | ApiError::NotReady(m)
+            | ApiError::Busy(m) => m,
         }
     }
 }
@@ -76,6 +84,15 @@ impl IntoResponse for ApiError {
             tracing::info!(status = status.as_u16(), "{}", self.message());
         }
         let body = json!({ "error": { "code": code, "message": self.message() } }).to_string();
-        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        // The body of a timed-out or refused request is left unread: the connection cannot be reused.
+        if matches!(self, ApiError::Timeout(_) | ApiError::Busy(_)) {
+            let headers = response.headers_mut();
+            headers.insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            if matches!(self, ApiError::Busy(_)) {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            }
+        }
+        response
     }
 }

@@ -2,6 +2,10 @@
 //! score on the blocking pool (scoring fans out over all cores through rayon).
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use tokio::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -11,6 +15,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use rcf_core::{DiVector, InputError};
 
+use super::budget::Held;
+use super::limits::{Limits, BODY_RATE_GRACE};
 use super::{ApiError, State};
 use crate::wire::{self, media, DecodeLimits};
 
@@ -38,7 +44,7 @@ async fn ping(axum::extract::State(state): axum::extract::State<Arc<State>>) -> 
 async fn execution_parameters(axum::extract::State(state): axum::extract::State<Arc<State>>) -> Response {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     // SageMaker requires MaxConcurrentTransforms × MaxPayloadInMB ≤ 100 and MaxPayloadInMB ≤ 100.
-    let payload = state.max_payload_mb.min(100);
+    let payload = state.limits.max_payload_mb.min(100);
     let concurrent = cores.min(100 / payload).max(1);
     let body = serde_json::json!({
         "MaxConcurrentTransforms": concurrent,
@@ -83,19 +89,27 @@ async fn invoke(state: Arc<State>, request: Request) -> Result<Response, ApiErro
         Some(v) => wire::custom_attributes_want_attribution(v).map_err(ApiError::BadRequest)?,
         None => false,
     };
-    let limit = state.max_body_bytes;
     let declared = header_text(headers, header::CONTENT_LENGTH.as_str())?.and_then(|v| v.parse::<u64>().ok());
     if state.model.get().is_none() {
         return Err(ApiError::NotReady("the model is still loading; retry when /ping answers 200".into()));
     }
-    let body = read_body(request.into_body(), limit, declared).await?;
+    let (body, held) = read_body(request.into_body(), &state, declared).await?;
     let task_state = Arc::clone(&state);
-    let (scores, attributions) =
-        tokio::task::spawn_blocking(move || score(&task_state, input, &body, header_attribution))
-            .await
-            .map_err(|e| ApiError::Internal(format!("scoring task failed: {e}")))??;
+    let (scored, held) = tokio::task::spawn_blocking(move || {
+        let mut held = held;
+        let scored = score(&task_state, input, &body, header_attribution, &mut held);
+        (scored, held)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("scoring task failed: {e}")))?;
+    let (scores, attributions) = scored?;
     let bytes = wire::encode::encode(output, &scores, &attributions);
-    Ok(([(header::CONTENT_TYPE, output.content_type())], bytes).into_response())
+    // The budget is given back once the response has been written (or abandoned).
+    let body = Body::new(Body::from(bytes).map_frame(move |frame| {
+        let _ = &held;
+        frame
+    }));
+    Ok(([(header::CONTENT_TYPE, output.content_type())], body).into_response())
 }
 
 fn too_large(length: u64, limit: usize) -> ApiError {
@@ -105,23 +119,58 @@ fn too_large(length: u64, limit: usize) -> ApiError {
     ))
 }
 
-/// Reads the body up to `limit` bytes. An oversize body (declared or actual) is answered with 413
-/// after discarding up to [`DRAIN_CAP`] bytes of it within [`DRAIN_TIME`], so that clients which
-/// write the whole body before reading still see the 413 instead of a broken connection.
-async fn read_body(mut body: Body, limit: usize, declared: Option<u64>) -> Result<Bytes, ApiError> {
-    use http_body_util::BodyExt;
+/// When the body must have made more progress: the body timeout, or the instant its average rate
+/// falls below the minimum (after the grace period), whichever comes first.
+fn progress_deadline(start: Instant, received: u64, limits: &Limits) -> Instant {
+    let whole = start + limits.body_timeout;
+    if limits.min_body_rate == 0 {
+        return whole;
+    }
+    let by_rate = Duration::from_secs_f64(received as f64 / limits.min_body_rate as f64).max(BODY_RATE_GRACE);
+    whole.min(start + by_rate)
+}
+
+fn timed_out(start: Instant, received: u64, limits: &Limits) -> ApiError {
+    let elapsed = start.elapsed();
+    if elapsed >= limits.body_timeout {
+        ApiError::Timeout(format!(
+            "the request body did not arrive within {} s (RCF_SERVE_BODY_TIMEOUT_SECS); {received} bytes received",
+            limits.body_timeout.as_secs()
+        ))
+    } else {
+        ApiError::Timeout(format!(
+            "the request body arrived at {:.0} bytes/s, below the minimum of {} bytes/s (RCF_SERVE_MIN_BODY_RATE); \
+             {received} bytes in {:.1} s",
+            received as f64 / elapsed.as_secs_f64().max(1e-3),
+            limits.min_body_rate,
+            elapsed.as_secs_f64()
+        ))
+    }
+}
+
+/// Reads the body up to the body limit, within the body timeout and at the minimum rate, taking
+/// the bytes it keeps from the server's budget first. An oversize body (declared or actual) is
+/// answered with 413 after discarding up to [`DRAIN_CAP`] bytes of it within [`DRAIN_TIME`], so
+/// that clients which write the whole body before reading still see the 413.
+async fn read_body(mut body: Body, state: &State, declared: Option<u64>) -> Result<(Bytes, Held), ApiError> {
+    let limits = &state.limits;
+    let limit = limits.max_body_bytes;
+    let start = Instant::now();
     let mut over = declared.is_some_and(|d| d > limit as u64);
-    let mut buf = Vec::with_capacity(if over { 0 } else { declared.unwrap_or(0).min(limit as u64) as usize });
+    let mut drain_until = start + DRAIN_TIME;
+    let mut held = Held::default();
+    let mut buf = Vec::new();
+    if let Some(length) = declared.filter(|_| !over) {
+        state.budget.take(&mut held, length)?;
+        buf.reserve_exact(length as usize);
+    }
     let mut total = 0u64;
-    let drain_until = tokio::time::Instant::now() + DRAIN_TIME;
     loop {
-        let next = if over {
-            match tokio::time::timeout_at(drain_until, body.frame()).await {
-                Ok(next) => next,
-                Err(_) => break,
-            }
-        } else {
-            body.frame().await
+        let deadline = if over { drain_until } else { progress_deadline(start, total, limits) };
+        let next = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Ok(next) => next,
+            Err(_) if over => break,
+            Err(_) => return Err(timed_out(start, total, limits)),
         };
         let Some(frame) = next else { break };
         let frame = match frame {
@@ -132,11 +181,20 @@ async fn read_body(mut body: Body, limit: usize, declared: Option<u64>) -> Resul
         if let Ok(data) = frame.into_data() {
             total += data.len() as u64;
             if over || total > limit as u64 {
-                over = true;
+                if !over {
+                    over = true;
+                    drain_until = Instant::now() + DRAIN_TIME;
+                    buf = Vec::new();
+                }
                 if total > DRAIN_CAP {
                     break;
                 }
                 continue;
+            }
+            if buf.len() + data.len() > buf.capacity() {
+                let want = (buf.capacity() * 2).max(buf.len() + data.len()).max(64 << 10).min(limit);
+                state.budget.take(&mut held, (want - buf.capacity()) as u64)?;
+                buf.reserve_exact(want - buf.len());
             }
             buf.extend_from_slice(&data);
         }
@@ -144,28 +202,64 @@ async fn read_body(mut body: Body, limit: usize, declared: Option<u64>) -> Resul
     if over {
         return Err(too_large(declared.unwrap_or(total).max(total), limit));
     }
-    Ok(Bytes::from(buf))
+    Ok((Bytes::from(buf), held))
 }
 
 /// Most bytes of an oversize body read and discarded before answering 413.
 const DRAIN_CAP: u64 = 64 << 20;
 /// Longest time spent discarding an oversize body.
-const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 type Scored = (Vec<f64>, Vec<Option<DiVector>>);
 
-fn score(state: &State, input: wire::InputFormat, body: &[u8], header_attribution: bool) -> Result<Scored, ApiError> {
+/// Decodes and scores on the blocking pool. The response size is bounded (and taken from the
+/// budget) from the record count and the model's dimensions before anything is scored.
+fn score(
+    state: &State,
+    input: wire::InputFormat,
+    body: &[u8],
+    header_attribution: bool,
+    held: &mut Held,
+) -> Result<Scored, ApiError> {
     let model = state.model.get().ok_or_else(|| ApiError::NotReady("the model is not loaded".into()))?;
     let forest = &model.forest;
-    let limits = DecodeLimits { feature_dim: forest.config().input_dims, max_values: state.max_values };
+    let limits = DecodeLimits { feature_dim: forest.config().input_dims, max_values: state.limits.max_values };
     let batch = wire::decoder(input).decode(body, &limits)?;
-    let scores = forest.score_batch(&batch.values).map_err(input_error)?;
+    state.budget.take(held, (batch.values.len() * std::mem::size_of::<f32>()) as u64)?;
     let wanted: Vec<bool> = (0..batch.rows).map(|i| batch.wants_attribution(i, header_attribution)).collect();
+    let attributed = wanted.iter().filter(|&&w| w).count();
+    let dims = forest.config().dimensions();
+    // With shingling, rows are consecutive stream inputs: attribution is computed for all of them.
+    let shingled = forest.config().shingle_size > 1;
+    let computed_rows = if shingled && attributed > 0 { batch.rows } else { attributed };
+    let bound = wire::encode::response_bound(batch.rows, computed_rows, dims);
+    if bound > state.limits.max_response_bytes {
+        return Err(ApiError::TooLarge(format!(
+            "the response would take up to {bound} bytes ({} records, {attributed} with attribution over {dims} \
+             dimensions{}), over the response limit of {} bytes (RCF_SERVE_MAX_RESPONSE_MB={}); send fewer records per \
+             request or ask for attribution on fewer records",
+            batch.rows,
+            if computed_rows > attributed { ", computed for every record of a shingled model" } else { "" },
+            state.limits.max_response_bytes,
+            state.limits.max_response_bytes >> 20
+        )));
+    }
+    state.budget.take(held, bound)?;
+    let scores = forest.score_batch(&batch.values).map_err(input_error)?;
     let mut attributions = Vec::new();
-    if wanted.iter().any(|&w| w) {
-        let dims = forest.config().input_dims;
-        let all = forest.attribution_batch(&batch.values).map_err(input_error)?;
-        attributions = all.into_iter().zip(&wanted).map(|(a, &w)| w.then(|| a.fold_shingle(dims))).collect();
+    if attributed > 0 {
+        let input_dims = forest.config().input_dims;
+        if shingled {
+            let all = forest.attribution_batch(&batch.values).map_err(input_error)?;
+            attributions = all.into_iter().zip(&wanted).map(|(a, &w)| w.then(|| a.fold_shingle(input_dims))).collect();
+        } else {
+            let mut selected = Vec::with_capacity(attributed * input_dims);
+            for (row, _) in batch.values.chunks_exact(input_dims).zip(&wanted).filter(|(_, &w)| w) {
+                selected.extend_from_slice(row);
+            }
+            let mut computed = forest.attribution_batch(&selected).map_err(input_error)?.into_iter();
+            attributions = wanted.iter().map(|&w| if w { computed.next() } else { None }).collect();
+        }
     }
     Ok((scores, attributions))
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::wire::csv_rows::read_csv;
 use crate::wire::lines::LineLimit;
+use crate::wire::media::MediaType;
 use crate::wire::recordio::{record_features, record_label, FrameReader};
 
 /// One channel's entry in inputdataconfig.json.
@@ -64,20 +65,13 @@ impl Channel {
         let format = match config.content_type.as_deref().map(str::trim) {
             None | Some("") => ChannelFormat::RecordIo,
             Some(ct) => {
-                let mut parts = ct.split(';');
-                let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-                let mut label_size = default_label_size;
-                for p in parts {
-                    if let Some((k, v)) = p.split_once('=') {
-                        if k.trim().eq_ignore_ascii_case("label_size") {
-                            label_size = v.trim().parse().map_err(|_| {
-                                format!("channel {name}: ContentType {ct:?} has label_size {v:?}; expected a whole number")
-                            })?;
-                        }
-                    }
-                }
-                match essence.as_str() {
-                    "text/csv" => ChannelFormat::Csv { label_size },
+                let media = MediaType::parse(ct);
+                match media.essence.as_str() {
+                    "text/csv" => ChannelFormat::Csv {
+                        label_size: media
+                            .label_size(default_label_size)
+                            .map_err(|e| format!("channel {name}: ContentType {ct:?}: {e}"))?,
+                    },
                     "application/x-recordio-protobuf" => ChannelFormat::RecordIo,
                     _ => {
                         return Err(format!(
