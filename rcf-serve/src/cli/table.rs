@@ -90,7 +90,13 @@ enum Role {
 
 enum Kind {
     // Boxed: the CSV parser's tables are large.
-    Csv { reader: Box<CsvReader<BufReader<Box<dyn Read + Send>>>>, roles: Vec<Role>, pending: Option<CsvRecord>, columns: usize },
+    Csv {
+        reader: Box<CsvReader<BufReader<Box<dyn Read + Send>>>>,
+        roles: Vec<Role>,
+        pending: Option<CsvRecord>,
+        columns: usize,
+        scratch: CsvRecord,
+    },
     Jsonl { reader: LineReader<BufReader<Box<dyn Read + Send>>>, pending: Option<(u64, String)> },
 }
 
@@ -218,7 +224,7 @@ impl TableReader {
             label_name,
             has_header,
             format: Format::Csv,
-            kind: Kind::Csv { reader: Box::new(csv), roles, pending: (!has_header).then_some(first), columns },
+            kind: Kind::Csv { reader: Box::new(csv), roles, pending: (!has_header).then_some(first), columns, scratch: CsvRecord::default() },
             rows: 0,
         })
     }
@@ -270,18 +276,16 @@ impl TableReader {
         let mut n = 0;
         while n < max_rows {
             let meta = match &mut self.kind {
-                Kind::Csv { reader, roles, pending, columns } => {
-                    let record = match pending.take() {
-                        Some(r) => r,
-                        None => {
-                            let mut r = CsvRecord::default();
-                            match reader.read(&mut r) {
-                                Ok(true) => r,
-                                Ok(false) => break,
-                                Err(e) => bail!("{}: {e}", self.source),
-                            }
-                        }
-                    };
+                Kind::Csv { reader, roles, pending, columns, scratch } => {
+                    match pending.take() {
+                        Some(r) => *scratch = r,
+                        None => match reader.read(scratch) {
+                            Ok(true) => {}
+                            Ok(false) => break,
+                            Err(e) => bail!("{}: {e}", self.source),
+                        },
+                    }
+                    let record = &*scratch;
                     let line = record.line();
                     if record.len() != *columns {
                         bail!(
