@@ -361,7 +361,7 @@ fn sigkill_during_a_write_keeps_the_old_output_and_leaves_only_a_clearly_named_p
         .into_iter()
         .filter(|n| n.starts_with('.'))
         .collect();
-    assert_eq!(left, [partial.clone()], "only the partial output is left");
+    assert_eq!(left, std::slice::from_ref(&partial), "only the partial output is left");
     assert!(
         partial.len() >= ".out.csv.rcf-partial-".len() + 8,
         "an unpredictable suffix: {partial}"

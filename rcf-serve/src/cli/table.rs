@@ -89,7 +89,14 @@ enum Role {
 }
 
 enum Kind {
-    Csv { reader: CsvReader<BufReader<Box<dyn Read + Send>>>, roles: Vec<Role>, pending: Option<CsvRecord>, columns: usize },
+    // Boxed: the CSV parser's tables are large.
+    Csv {
+        reader: Box<CsvReader<BufReader<Box<dyn Read + Send>>>>,
+        roles: Vec<Role>,
+        pending: Option<CsvRecord>,
+        columns: usize,
+        scratch: CsvRecord,
+    },
     Jsonl { reader: LineReader<BufReader<Box<dyn Read + Send>>>, pending: Option<(u64, String)> },
 }
 
@@ -217,7 +224,7 @@ impl TableReader {
             label_name,
             has_header,
             format: Format::Csv,
-            kind: Kind::Csv { reader: csv, roles, pending: (!has_header).then_some(first), columns },
+            kind: Kind::Csv { reader: Box::new(csv), roles, pending: (!has_header).then_some(first), columns, scratch: CsvRecord::default() },
             rows: 0,
         })
     }
@@ -269,18 +276,16 @@ impl TableReader {
         let mut n = 0;
         while n < max_rows {
             let meta = match &mut self.kind {
-                Kind::Csv { reader, roles, pending, columns } => {
-                    let record = match pending.take() {
-                        Some(r) => r,
-                        None => {
-                            let mut r = CsvRecord::default();
-                            match reader.read(&mut r) {
-                                Ok(true) => r,
-                                Ok(false) => break,
-                                Err(e) => bail!("{}: {e}", self.source),
-                            }
-                        }
-                    };
+                Kind::Csv { reader, roles, pending, columns, scratch } => {
+                    match pending.take() {
+                        Some(r) => *scratch = r,
+                        None => match reader.read(scratch) {
+                            Ok(true) => {}
+                            Ok(false) => break,
+                            Err(e) => bail!("{}: {e}", self.source),
+                        },
+                    }
+                    let record = &*scratch;
                     let line = record.line();
                     if record.len() != *columns {
                         bail!(
@@ -433,5 +438,14 @@ mod tests {
         let mut r = TableReader::open(Box::new(std::io::Cursor::new(b"[1,2]\n[1]\n".to_vec())), "x.jsonl", None, &Columns::default()).unwrap();
         let e = all(&mut r).unwrap_err().to_string();
         assert_eq!(e, "x.jsonl: line 2: expected 2 features (feature_dim), found 1");
+    }
+
+    #[test]
+    fn batches_are_bounded_by_values_not_just_rows() {
+        assert_eq!(batch_rows("--batch-size", None, 3).unwrap(), DEFAULT_BATCH_ROWS);
+        assert_eq!(batch_rows("--batch-size", None, 65535).unwrap(), MAX_BATCH_VALUES / 65535);
+        assert_eq!(batch_rows("--batch-size", Some(1_000_000), 3).unwrap(), 1_000_000);
+        let e = batch_rows("--batch-size", Some(1_000_000), 100).unwrap_err().to_string();
+        assert!(e.contains("more than the 16777216 values one batch may hold; use --batch-size 167772 or less"), "{e}");
     }
 }

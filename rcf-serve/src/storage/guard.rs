@@ -118,7 +118,9 @@ pub fn refuse_overwrite(
                 return Ok(());
             };
             for source in sources {
-                for file in source.files() {
+                // Only regular files: a terminal or pipe given as an input path may well be the
+                // same device as standard output without anything being overwritten.
+                for file in source.files().into_iter().filter(|f| f.is_file()) {
                     if Handle::from_path(&file).is_ok_and(|h| h == stdout) {
                         bail!(clash(
                             output_flag,
