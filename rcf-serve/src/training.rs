@@ -11,8 +11,18 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rcf_core::{Forest, ForestConfig};
 
-/// Rows handed from the reading thread to the sampler at a time.
+/// Rows handed from the reading thread to the sampler at a time (fewer for very wide rows, see
+/// [`chunk_rows`]).
 pub const CHUNK_ROWS: usize = 4096;
+/// Most values in one chunk: with a few chunks in flight between the threads, this keeps the
+/// reader's memory near 100 MB whatever `feature_dim` is (4096 rows up to 1024 values wide).
+const MAX_CHUNK_VALUES: usize = 4 << 20;
+
+/// Rows per chunk for rows of `dim` values: [`CHUNK_ROWS`], or fewer so that a chunk holds at
+/// most [`MAX_CHUNK_VALUES`] values.
+pub fn chunk_rows(dim: usize) -> usize {
+    CHUNK_ROWS.min(MAX_CHUNK_VALUES / dim.max(1)).max(1)
+}
 /// Values kept to estimate the training score statistics.
 const STATS_VALUES: usize = 4 << 20;
 /// Rows kept to estimate the training score statistics.
@@ -87,7 +97,7 @@ impl Rows {
     }
 
     fn sample_chunk(&mut self) {
-        let capacity = (self.stats_rows / CHUNK_ROWS).max(1);
+        let capacity = (self.stats_rows / chunk_rows(self.dim)).max(1);
         self.chunks_seen += 1;
         if self.chunk_sample.len() < capacity {
             self.chunk_sample.push(Rc::clone(&self.chunk));
@@ -133,11 +143,12 @@ where
     let (tx, rx) = sync_channel::<Vec<f32>>(4);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
-            let mut chunk = Vec::with_capacity(CHUNK_ROWS * dim);
+            let chunk_values = chunk_rows(dim) * dim;
+            let mut chunk = Vec::with_capacity(chunk_values);
             let mut emit = |row: &[f32]| -> Result<(), String> {
                 chunk.extend_from_slice(row);
-                if chunk.len() >= CHUNK_ROWS * dim {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS * dim));
+                if chunk.len() >= chunk_values {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(chunk_values));
                     tx.send(full).map_err(|_| "the sampler stopped".to_string())?;
                 }
                 Ok(())

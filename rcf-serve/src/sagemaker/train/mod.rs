@@ -15,7 +15,7 @@ use rcf_core::artifact::{Manifest, TrainingStats};
 use rcf_core::{Forest, ForestBuilder};
 
 use crate::storage::local::write_atomic;
-use crate::training::{fit_streaming, CHUNK_ROWS};
+use crate::training::{chunk_rows, fit_streaming};
 use serde::Deserialize;
 
 use super::model_io::write_model_dir;
@@ -181,7 +181,8 @@ fn check_memory(hp: &Hyperparameters) -> anyhow::Result<()> {
 
 fn evaluate_test(forest: &Forest, test: &Channel, hp: &Hyperparameters, host: &str, stop: &AtomicBool) -> anyhow::Result<()> {
     let dim = hp.feature_dim;
-    let mut chunk: Vec<f32> = Vec::with_capacity(CHUNK_ROWS * dim);
+    let chunk_values = chunk_rows(dim) * dim;
+    let mut chunk: Vec<f32> = Vec::with_capacity(chunk_values);
     let mut scores: Vec<f64> = Vec::new();
     let mut labels: Vec<bool> = Vec::new();
     let flush = |chunk: &mut Vec<f32>, scores: &mut Vec<f64>| -> Result<(), String> {
@@ -196,7 +197,7 @@ fn evaluate_test(forest: &Forest, test: &Channel, hp: &Hyperparameters, host: &s
         }
         chunk.extend_from_slice(row);
         labels.push(label == Some(1.0));
-        if chunk.len() >= CHUNK_ROWS * dim {
+        if chunk.len() >= chunk_values {
             flush(&mut chunk, &mut scores)?;
         }
         Ok(())
