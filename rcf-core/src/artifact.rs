@@ -161,9 +161,12 @@ pub fn unpack_files(bytes: &[u8], limits: &LoadLimits) -> Result<ArtifactFiles, 
     let io_error = |e: std::io::Error| {
         if exceeded.get() {
             ModelFileError::OverBudget {
-                what: "model.tar.gz, decompressed,".into(),
+                what: format!(
+                    "model.tar.gz, which decompresses to more than {total_limit} bytes (the budget, 1 MiB for \
+                     the manifest and 1 MiB for headers),"
+                ),
                 declared: total_limit.saturating_add(1),
-                budget: total_limit,
+                budget: limits.max_memory_bytes,
             }
         } else {
             bad(e.to_string())

@@ -9,7 +9,7 @@ use crate::error::ModelFileError;
 
 /// Default memory budget of one model load: 2 GiB. It holds every model built within the
 /// documented common sizes (e.g. 1000 trees × 2048 samples × 40 dimensions with bounding-box
-/// caching declares about 1.1 GiB) and stops files that declare more than a process can
+/// caching declares about 1.0 GiB) and stops files that declare more than a process can
 /// reasonably spend on one model.
 pub const DEFAULT_MAX_MODEL_MEMORY_BYTES: u64 = 2 << 30;
 /// Most entries read from a `model.tar.gz` (it holds two files; archivers may add a few).
@@ -44,11 +44,7 @@ impl LoadLimits {
     /// Checks that `declared` bytes of `what` fit the budget.
     pub fn check(&self, what: &str, declared: u64) -> Result<(), ModelFileError> {
         if declared > self.max_memory_bytes {
-            return Err(ModelFileError::OverBudget {
-                what: what.to_string(),
-                declared,
-                budget: self.max_memory_bytes,
-            });
+            return Err(ModelFileError::OverBudget { what: what.to_string(), declared, budget: self.max_memory_bytes });
         }
         Ok(())
     }
