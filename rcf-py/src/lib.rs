@@ -4,6 +4,7 @@
 mod detector;
 mod errors;
 mod forest;
+mod loading;
 mod pool;
 
 use pyo3::prelude::*;
@@ -15,6 +16,7 @@ fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<forest::PyForest>()?;
     m.add_class::<detector::PyDetector>()?;
     m.add_function(wrap_pyfunction!(detector::read_model, m)?)?;
+    m.add_function(wrap_pyfunction!(loading::load_artifact, m)?)?;
     m.add("SUPPRESSIONS", detector::SUPPRESSIONS.to_vec())?;
     m.add(
         "InvalidInputError",
@@ -22,6 +24,7 @@ fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("ModelFileError", py.get_type::<errors::ModelFileError>())?;
     m.add("FORMAT_VERSION", rcf_core::FORMAT_VERSION)?;
+    m.add("DEFAULT_MAX_MODEL_MEMORY_BYTES", rcf_core::DEFAULT_MAX_MODEL_MEMORY_BYTES)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(panic_for_testing, m)?)?;
     Ok(())
