@@ -166,6 +166,9 @@ fn more_trees_than_allowed_are_refused_while_decoding() {
     assert!(err.contains("at most 10000 elements"), "{err}");
 }
 
+/// A change that makes a manifest wrong.
+type Change = fn(&mut Manifest);
+
 #[test]
 fn manifests_are_checked_against_the_model() {
     for compact in [false, true] {
@@ -175,7 +178,7 @@ fn manifests_are_checked_against_the_model() {
         let limits = LoadLimits::default();
         let loaded = load_parts(&bytes, Some(&json(&good)), &limits).unwrap();
         assert_eq!(loaded.format_version, if compact { 3 } else { 2 });
-        let cases: [(&str, fn(&mut Manifest)); 6] = [
+        let cases: [(&str, Change); 6] = [
             ("the checksum is 00000000", |m| m.model_checksum = "00000000".into()),
             ("feature_dim is 4 in manifest.json but 3", |m| m.feature_dim = 4),
             ("shingle_size is 1 in manifest.json but 2", |m| m.shingle_size = 1),
