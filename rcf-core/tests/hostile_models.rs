@@ -125,13 +125,18 @@ proptest! {
 
     /// One byte of a real payload changed (checksum fixed up): never a panic.
     #[test]
-    fn corrupted_payloads_never_panic(compact in any::<bool>(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+    fn corrupted_payloads_never_panic(
+        compact in any::<bool>(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
         let (_, bytes) = small_forest(compact);
         let mut body = bytes[32..].to_vec();
         let i = at.index(body.len());
         body[i] = byte;
         let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
-        let _ = ModelPayload::from_bytes_within(&model_file(version, body.len() as u64, None, &body), &LoadLimits::new(SMALL_BUDGET));
+        let file = model_file(version, body.len() as u64, None, &body);
+        let _ = ModelPayload::from_bytes_within(&file, &LoadLimits::new(SMALL_BUDGET));
     }
 
     /// Arbitrary bytes as model.tar.gz: an error, never a panic.
