@@ -161,9 +161,12 @@ pub fn unpack_files(bytes: &[u8], limits: &LoadLimits) -> Result<ArtifactFiles, 
     let io_error = |e: std::io::Error| {
         if exceeded.get() {
             ModelFileError::OverBudget {
-                what: "model.tar.gz, decompressed,".into(),
+                what: format!(
+                    "model.tar.gz, which decompresses to more than {total_limit} bytes (the budget, 1 MiB for \
+                     the manifest and 1 MiB for headers),"
+                ),
                 declared: total_limit.saturating_add(1),
-                budget: total_limit,
+                budget: limits.max_memory_bytes,
             }
         } else {
             bad(e.to_string())
@@ -173,7 +176,8 @@ pub fn unpack_files(bytes: &[u8], limits: &LoadLimits) -> Result<ArtifactFiles, 
     let entries = archive.entries().map_err(io_error)?;
     for (count, entry) in entries.enumerate() {
         if count >= MAX_ARCHIVE_ENTRIES {
-            return Err(bad(format!("more than {MAX_ARCHIVE_ENTRIES} entries (it should hold {MODEL_FILE} and {MANIFEST_FILE})")));
+            let expected = format!("it should hold {MODEL_FILE} and {MANIFEST_FILE}");
+            return Err(bad(format!("more than {MAX_ARCHIVE_ENTRIES} entries ({expected})")));
         }
         let entry = entry.map_err(io_error)?;
         let path = entry.path().map_err(|e| bad(e.to_string()))?;
@@ -191,7 +195,8 @@ pub fn unpack_files(bytes: &[u8], limits: &LoadLimits) -> Result<ArtifactFiles, 
         }
         let size = entry.size();
         if size > limit {
-            return Err(ModelFileError::OverBudget { what: format!("{name} inside model.tar.gz"), declared: size, budget: limit });
+            let what = format!("{name} inside model.tar.gz");
+            return Err(ModelFileError::OverBudget { what, declared: size, budget: limit });
         }
         let mut data = Vec::with_capacity(size as usize);
         entry.take(size).read_to_end(&mut data).map_err(io_error)?;

@@ -9,7 +9,7 @@ use crate::error::ModelFileError;
 
 /// Default memory budget of one model load: 2 GiB. It holds every model built within the
 /// documented common sizes (e.g. 1000 trees × 2048 samples × 40 dimensions with bounding-box
-/// caching declares about 1.1 GiB) and stops files that declare more than a process can
+/// caching declares about 1.0 GiB) and stops files that declare more than a process can
 /// reasonably spend on one model.
 pub const DEFAULT_MAX_MODEL_MEMORY_BYTES: u64 = 2 << 30;
 /// Most entries read from a `model.tar.gz` (it holds two files; archivers may add a few).
@@ -44,11 +44,7 @@ impl LoadLimits {
     /// Checks that `declared` bytes of `what` fit the budget.
     pub fn check(&self, what: &str, declared: u64) -> Result<(), ModelFileError> {
         if declared > self.max_memory_bytes {
-            return Err(ModelFileError::OverBudget {
-                what: what.to_string(),
-                declared,
-                budget: self.max_memory_bytes,
-            });
+            return Err(ModelFileError::OverBudget { what: what.to_string(), declared, budget: self.max_memory_bytes });
         }
         Ok(())
     }
@@ -82,34 +78,44 @@ pub(crate) mod bounded {
 
     use crate::config::MAX_TREES;
 
-    struct SeqOf<T>(usize, PhantomData<T>);
+    struct SeqOf<C, T>(usize, PhantomData<(C, T)>);
 
-    impl<'de, T: Deserialize<'de>> Visitor<'de> for SeqOf<T> {
-        type Value = Vec<T>;
+    impl<'de, C: Default + Extend<T>, T: Deserialize<'de>> Visitor<'de> for SeqOf<C, T> {
+        type Value = C;
 
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             write!(f, "at most {} elements", self.0)
         }
 
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-            let declared = seq.size_hint().unwrap_or(0);
-            if declared > self.0 {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<C, A::Error> {
+            if let Some(declared) = seq.size_hint().filter(|&n| n > self.0) {
                 return Err(A::Error::invalid_length(declared, &self));
             }
-            let mut out = Vec::with_capacity(declared);
+            let (mut out, mut count) = (C::default(), 0usize);
             while let Some(item) = seq.next_element()? {
-                if out.len() == self.0 {
-                    return Err(A::Error::invalid_length(out.len() + 1, &self));
+                count += 1;
+                if count > self.0 {
+                    return Err(A::Error::invalid_length(count, &self));
                 }
-                out.push(item);
+                out.extend(Some(item));
             }
             Ok(out)
         }
     }
 
+    /// A collection (`Vec`, `VecDeque`, ...) of at most `MAX` elements.
+    pub(crate) fn at_most<'de, D, C, T, const MAX: usize>(d: D) -> Result<C, D::Error>
+    where
+        D: Deserializer<'de>,
+        C: Default + Extend<T>,
+        T: Deserialize<'de>,
+    {
+        d.deserialize_seq(SeqOf::<C, T>(MAX, PhantomData))
+    }
+
     /// A vector of at most [`MAX_TREES`] elements: one per tree.
     pub(crate) fn per_tree<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-        d.deserialize_seq(SeqOf(MAX_TREES, PhantomData))
+        at_most::<D, Vec<T>, T, MAX_TREES>(d)
     }
 
     struct MapOf(usize);

@@ -266,7 +266,8 @@ pub fn read_header(bytes: &[u8]) -> Result<ModelHeader, ModelFileError> {
     let payload_len = u64::from_le_bytes(bytes[16..24].try_into().expect("8-byte slice"));
     let available = (bytes.len() - HEADER_LEN) as u64;
     if payload_len > available {
-        return Err(ModelFileError::Truncated { expected: (HEADER_LEN as u64).saturating_add(payload_len), found: bytes.len() as u64 });
+        let expected = (HEADER_LEN as u64).saturating_add(payload_len);
+        return Err(ModelFileError::Truncated { expected, found: bytes.len() as u64 });
     }
     if payload_len < available {
         return Err(ModelFileError::Inconsistent(format!("{} unexpected bytes after the payload", available - payload_len)));

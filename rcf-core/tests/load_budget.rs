@@ -58,18 +58,12 @@ fn loads_stay_within_the_budget() {
     let codec = bincode::DefaultOptions::new().with_little_endian().with_varint_encoding();
 
     // Configurations of every size, then arbitrary bytes (often claiming huge lengths).
-    let strategy = (
-        1usize..=4096,
-        1usize..=10_000,
-        1usize..=16_384,
-        0u8..3,
-        proptest::collection::vec(any::<u8>(), 0..512),
-    );
+    let strategy =
+        (1usize..=4096, 1usize..=10_000, 1usize..=16_384, 0u8..3, proptest::collection::vec(any::<u8>(), 0..512));
     let mut runner = TestRunner::new(Config { cases: 200, ..Config::default() });
     runner
         .run(&strategy, |(dims, trees, samples, tag, rest)| {
-            let config =
-                ForestBuilder::new(dims).num_trees(trees).sample_size(samples).seed(1).config().unwrap();
+            let config = ForestBuilder::new(dims).num_trees(trees).sample_size(samples).seed(1).config().unwrap();
             let mut payload = vec![tag];
             payload.extend(codec.serialize(&config).unwrap());
             payload.extend(rest);

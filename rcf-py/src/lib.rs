@@ -5,6 +5,7 @@ mod detector;
 mod errors;
 mod forest;
 mod limits;
+mod loading;
 mod pool;
 
 use pyo3::prelude::*;
@@ -16,6 +17,7 @@ fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<forest::PyForest>()?;
     m.add_class::<detector::PyDetector>()?;
     m.add_function(wrap_pyfunction!(detector::read_model, m)?)?;
+    m.add_function(wrap_pyfunction!(loading::load_artifact, m)?)?;
     m.add("SUPPRESSIONS", detector::SUPPRESSIONS.to_vec())?;
     m.add(
         "InvalidInputError",
@@ -26,6 +28,7 @@ fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LIMITS", limits::table(py)?)?;
     m.add("MAX_POOLS", pool::MAX_POOLS)?;
     m.add_function(wrap_pyfunction!(limits::check_parameter, m)?)?;
+    m.add("DEFAULT_MAX_MODEL_MEMORY_BYTES", rcf_core::DEFAULT_MAX_MODEL_MEMORY_BYTES)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(panic_for_testing, m)?)?;
     Ok(())

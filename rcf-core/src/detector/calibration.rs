@@ -11,6 +11,9 @@ use crate::limits;
 
 /// Errors kept per step ahead (bounded memory).
 const MAX_ERRORS: usize = 512;
+/// Most lists (pending forecasts, error lists) decoded from a model file: an empty list is one
+/// byte in the file but a few dozen in memory, so their count is bounded while decoding.
+const MAX_DECODED_LISTS: usize = 1 << 20;
 
 /// Past forecasts awaiting their actual values, and the errors of those that got them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,8 +21,10 @@ pub struct Calibration {
     horizon: usize,
     dims: usize,
     /// (index of the first forecast input, forecast values) still waiting for actuals.
+    #[serde(deserialize_with = "crate::load_limits::bounded::at_most::<_, _, _, MAX_DECODED_LISTS>")]
     pending: VecDeque<(u64, Vec<f32>)>,
     /// Absolute errors per (step ahead, dimension).
+    #[serde(deserialize_with = "crate::load_limits::bounded::at_most::<_, _, _, MAX_DECODED_LISTS>")]
     errors: Vec<VecDeque<f32>>,
 }
 

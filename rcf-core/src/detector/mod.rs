@@ -106,7 +106,9 @@ pub struct Detector {
     pub(crate) thresholder: Thresholder,
     pub(crate) settings: Settings,
     pub(crate) calibration: Option<Calibration>,
-    /// The last `shingle_size` raw inputs, oldest first.
+    /// The last `shingle_size` raw inputs, oldest first (bounded while decoding: an empty input
+    /// is one byte in the file, a few dozen in memory).
+    #[serde(deserialize_with = "crate::load_limits::bounded::at_most::<_, _, _, { crate::MAX_DIMENSIONS }>")]
     pub(crate) recent_inputs: VecDeque<Vec<f32>>,
     /// Whether each of those inputs was imputed.
     pub(crate) recent_imputed: VecDeque<bool>,

@@ -516,10 +516,14 @@ class ThresholdedRandomCutForest:
             For bytes that are not a readable detector (truncated, corrupted, foreign, newer, or a
             plain forest: load that with :func:`rcf.loads`).
         """
-        from rcf._io import unpack_artifact
+        from rcf._io import load_native
 
-        model, manifest = unpack_artifact(data)
-        return cls._from_detector(_rcf.Detector.from_bytes(model), manifest)
+        native, manifest = load_native(data)
+        if not isinstance(native, _rcf.Detector):
+            raise _rcf.ModelFileError(
+                "model file is inconsistent: this file holds a plain forest, not a thresholded detector"
+            )
+        return cls._from_detector(native, manifest)
 
     @classmethod
     def _from_detector(cls, native: "_rcf.Detector", manifest: Optional[dict]) -> "ThresholdedRandomCutForest":

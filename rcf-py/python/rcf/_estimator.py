@@ -554,8 +554,14 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         rcf.ModelFileError
             For bytes that are not a readable model (truncated, corrupted, foreign, newer).
         """
-        forest, manifest_json = _rcf.Forest.unpack(bytes(data))
-        manifest = json.loads(manifest_json) if manifest_json else None
+        from rcf._io import load_native
+
+        forest, manifest = load_native(data)
+        if not isinstance(forest, _rcf.Forest):
+            raise _rcf.ModelFileError(
+                "model file is inconsistent: this file holds a thresholded detector, not a plain forest; "
+                "load it as a detector"
+            )
         return cls._from_forest(forest, manifest)
 
     @classmethod

@@ -63,21 +63,56 @@ def write_bytes(path: PathLike, data: bytes) -> None:
         raise
 
 
-def read_bytes(path: PathLike) -> bytes:
-    """The bytes at a local path or fsspec URI."""
+def read_bytes(path: PathLike, limit: Optional[int] = None) -> bytes:
+    """The bytes at a local path or fsspec URI; with ``limit``, more than ``limit`` bytes raise
+    :class:`rcf.ModelFileError` (a local file's size is checked before it is read)."""
     if _remote(path):
         with _fsspec().open(path, "rb") as f:
-            return f.read()
-    with open(_local(path), "rb") as f:
-        return f.read()
+            data = f.read() if limit is None else f.read(limit + 1)
+    else:
+        with open(_local(path), "rb") as f:
+            if limit is not None and os.fstat(f.fileno()).st_size > limit:
+                _too_large(path, limit)
+            data = f.read() if limit is None else f.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        _too_large(path, limit)
+    return data
+
+
+def _too_large(path: PathLike, limit: int) -> None:
+    from rcf._rcf import ModelFileError
+
+    raise ModelFileError(
+        f"{os.fspath(path)}: larger than the {limit} bytes the model memory budget accepts; "
+        f"if you trust this model, raise the budget ({_BUDGET_ENV}, in MiB)"
+    )
+
+
+# Memory budget of one model load, in MiB (default 2048): the model's declared memory and the size
+# of its file are checked against it before the model is built (rcf-core's `LoadLimits`).
+_BUDGET_ENV = "RCF_MAX_MODEL_MEMORY_MB"
+
+
+def max_model_memory_bytes() -> int:
+    """The model load budget in bytes: ``RCF_MAX_MODEL_MEMORY_MB`` (MiB) when set, else 2 GiB."""
+    from rcf import _rcf
+
+    text = os.environ.get(_BUDGET_ENV)
+    if text is None:
+        return int(_rcf.DEFAULT_MAX_MODEL_MEMORY_BYTES)
+    try:
+        mib = int(text.strip())
+    except ValueError:
+        mib = 0
+    if mib < 1:
+        raise ValueError(f"{_BUDGET_ENV}={text!r}: expected a whole number of MiB, at least 1")
+    return mib << 20
 
 
 # The artifact layout shared with rcf-core's `artifact` module (the CLI and the SageMaker container).
 MODEL_FILE = "model.rcf"
 MANIFEST_FILE = "manifest.json"
 ARTIFACT_VERSION = 1
-_MAX_MODEL_BYTES = 2 << 30
-_MAX_MANIFEST_BYTES = 1 << 20
 
 
 def pack_artifact(model: bytes, manifest: dict) -> bytes:
@@ -96,39 +131,14 @@ def pack_artifact(model: bytes, manifest: dict) -> bytes:
     return buffer.getvalue()
 
 
-def unpack_artifact(data: bytes) -> Tuple[bytes, Optional[dict]]:
-    """The model file bytes and the manifest (``None`` if absent) of ``model.tar.gz`` bytes; bare
-    ``model.rcf`` bytes are returned as they are. Unreadable archives raise :class:`rcf.ModelFileError`."""
-    from rcf._rcf import ModelFileError
+def load_native(data: bytes) -> "Tuple[Any, Optional[dict]]":
+    """The native model (``_rcf.Forest`` or ``_rcf.Detector``) and the manifest (``None`` if absent)
+    of ``model.tar.gz`` or bare ``model.rcf`` bytes, read by rcf-core within the memory budget and
+    checked against the manifest. Unreadable or inconsistent bytes raise :class:`rcf.ModelFileError`."""
+    from rcf import _rcf
 
-    data = bytes(data)
-    if not data.startswith(b"\x1f\x8b"):
-        return data, None
-    model, manifest = None, None
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            for member in tar:
-                name = member.name[2:] if member.name.startswith("./") else member.name
-                limit = {MODEL_FILE: _MAX_MODEL_BYTES, MANIFEST_FILE: _MAX_MANIFEST_BYTES}.get(name)
-                if limit is None or not member.isfile():
-                    continue
-                if member.size > limit:
-                    raise ModelFileError(f"model.tar.gz: {name} is larger than {limit} bytes")
-                f = tar.extractfile(member)
-                content = f.read() if f is not None else b""
-                if name == MODEL_FILE:
-                    model = content
-                else:
-                    manifest = json.loads(content)
-                    if not isinstance(manifest, dict):
-                        raise ValueError("the manifest is not a JSON object")
-    except ModelFileError:
-        raise
-    except (tarfile.TarError, EOFError, OSError, zlib.error, ValueError) as e:
-        raise ModelFileError(f"model payload could not be decoded: model.tar.gz: {e}") from None
-    if model is None:
-        raise ModelFileError(f"model payload could not be decoded: model.tar.gz: no {MODEL_FILE} inside")
-    return model, manifest
+    native, manifest_json = _rcf.load_artifact(bytes(data), max_model_memory_bytes())
+    return native, (json.loads(manifest_json) if manifest_json else None)
 
 
 def load(path: PathLike) -> "Union[RandomCutForest, ThresholdedRandomCutForest]":
@@ -144,7 +154,9 @@ def load(path: PathLike) -> "Union[RandomCutForest, ThresholdedRandomCutForest]"
     FileNotFoundError
         When there is no such file.
     rcf.ModelFileError
-        When the file is not a readable model (truncated, corrupted, foreign or newer format).
+        When the file is not a readable model (truncated, corrupted, foreign or newer format), its
+        ``manifest.json`` does not describe it, or it declares more memory than the load budget
+        (``RCF_MAX_MODEL_MEMORY_MB``, default 2048 MiB).
 
     Examples
     --------
@@ -154,7 +166,7 @@ def load(path: PathLike) -> "Union[RandomCutForest, ThresholdedRandomCutForest]"
     >>> rcf.load(path).num_trees
     10
     """
-    return loads(read_bytes(path))
+    return loads(read_bytes(path, max_model_memory_bytes()))
 
 
 def loads(data: bytes) -> "Union[RandomCutForest, ThresholdedRandomCutForest]":
@@ -163,8 +175,7 @@ def loads(data: bytes) -> "Union[RandomCutForest, ThresholdedRandomCutForest]":
     from rcf._detector import ThresholdedRandomCutForest
     from rcf._estimator import RandomCutForest
 
-    model, manifest = unpack_artifact(data)
-    native = _rcf.read_model(model)
+    native, manifest = load_native(data)
     if isinstance(native, _rcf.Detector):
         return ThresholdedRandomCutForest._from_detector(native, manifest)
     return RandomCutForest._from_forest(native, manifest)

@@ -145,3 +145,11 @@ class Detector:
 
 def read_model(data: bytes) -> Union[Forest, Detector]:
     """Model file bytes (``model.rcf``) as the object they hold."""
+
+def load_artifact(
+    data: bytes, max_memory_bytes: Optional[int] = None
+) -> Tuple[Union[Forest, Detector], Optional[str]]:
+    """``model.tar.gz`` or ``model.rcf`` bytes, within a memory budget, checked against their manifest:
+    the object they hold and the manifest JSON (``None`` without one)."""
+
+DEFAULT_MAX_MODEL_MEMORY_BYTES: int

@@ -27,7 +27,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
     let report = json!({
         "source": source.model.source,
         "kind": source.kind,
-        "model_format_version": source.format_version,
+        "model_format_version": source.model.format_version,
         "build_format_version": rcf_core::FORMAT_VERSION,
         "artifact_version": manifest.map(|m| m.artifact_version),
         "model_checksum": manifest.map(|m| m.model_checksum.clone()),
@@ -44,7 +44,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
             "seed": c.seed,
         },
         "sizes": {
-            "file_bytes": source.file_bytes,
+            "file_bytes": source.model.file_bytes,
             "heap_bytes": forest.heap_bytes(),
             "stored_points": forest.stored_points(),
             "points_seen": forest.points_seen(),

@@ -4,8 +4,11 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use rcf_core::artifact::{read_any, Manifest, MANIFEST_FILE, MODEL_FILE};
-use rcf_core::Forest;
+use rcf_core::artifact::{
+    is_archive, load_parts, load_within, LoadedArtifact, Manifest, MANIFEST_FILE, MAX_MANIFEST_BYTES, MAX_MODEL_BYTES,
+    MODEL_FILE,
+};
+use rcf_core::{Forest, LoadLimits, ModelFileError};
 
 use crate::storage::local::write_atomic;
 
@@ -22,6 +25,22 @@ pub fn write_model_dir(dir: &Path, forest: &Forest, details: &Manifest) -> anyho
     write_atomic(&dir.join(MANIFEST_FILE), &json)
 }
 
+/// Environment variable setting the memory budget of a model load, in MiB (default
+/// [`rcf_core::DEFAULT_MAX_MODEL_MEMORY_BYTES`], 2048).
+pub const MEMORY_BUDGET_ENV: &str = "RCF_MAX_MODEL_MEMORY_MB";
+
+/// The load budget: `RCF_MAX_MODEL_MEMORY_MB` when set, else the default.
+pub fn load_limits() -> anyhow::Result<LoadLimits> {
+    match std::env::var(MEMORY_BUDGET_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(LoadLimits::default()),
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(mib) if mib > 0 => Ok(LoadLimits::from_mib(mib)),
+            _ => bail!("{MEMORY_BUDGET_ENV}={text:?}: expected a whole number of MiB, at least 1"),
+        },
+        Err(e) => bail!("{MEMORY_BUDGET_ENV}: {e}"),
+    }
+}
+
 /// A model read from a SageMaker model directory.
 pub struct LoadedModel {
     /// The forest.
@@ -30,100 +49,90 @@ pub struct LoadedModel {
     pub manifest: Option<Manifest>,
     /// Which file it came from.
     pub source: String,
+    /// Format version of the model file (from its header).
+    pub format_version: u32,
+    /// Bytes of the file read (the archive for model.tar.gz).
+    pub file_bytes: u64,
+}
+
+impl LoadedModel {
+    fn new(loaded: LoadedArtifact, source: String, file_bytes: u64) -> anyhow::Result<Self> {
+        let forest = loaded.model.into_forest().with_context(|| format!("loading {source}"))?;
+        Ok(LoadedModel { forest, manifest: loaded.manifest, source, format_version: loaded.format_version, file_bytes })
+    }
 }
 
 /// Loads the model from `dir`: `model.rcf` (checked against `manifest.json` when present), or a
 /// `model.tar.gz` placed there as is.
 pub fn load_model_dir(dir: &Path) -> anyhow::Result<LoadedModel> {
+    let limits = load_limits()?;
     let model_path = dir.join(MODEL_FILE);
     if model_path.is_file() {
-        return load_model_file(&model_path);
+        return load_model_file(&model_path, &limits);
     }
     let archive = dir.join("model.tar.gz");
     if archive.is_file() {
-        let bytes = std::fs::read(&archive).with_context(|| format!("reading {}", archive.display()))?;
-        let (forest, manifest) = read_any(&bytes).with_context(|| format!("loading {}", archive.display()))?;
-        return Ok(LoadedModel { forest, manifest, source: archive.display().to_string() });
+        let bytes = read_bounded(&archive, limits.max_memory_bytes.min(MAX_MODEL_BYTES))?;
+        let loaded = load_within(&bytes, &limits).with_context(|| format!("loading {}", archive.display()))?;
+        return LoadedModel::new(loaded, archive.display().to_string(), bytes.len() as u64);
     }
     bail!("no model in {}: expected {MODEL_FILE} (with {MANIFEST_FILE}) or model.tar.gz", dir.display())
 }
 
-/// Loads a bare `model.rcf` file, checked against a `manifest.json` beside it when there is one.
-pub fn load_model_file(model_path: &Path) -> anyhow::Result<LoadedModel> {
-    let bytes = std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
+/// Loads a bare `model.rcf` file, checked against a `manifest.json` beside it when there is one
+/// (the same checks as inside model.tar.gz: [`load_parts`]).
+pub fn load_model_file(model_path: &Path, limits: &LoadLimits) -> anyhow::Result<LoadedModel> {
+    let bytes = read_bounded(model_path, limits.max_memory_bytes.min(MAX_MODEL_BYTES))?;
     let manifest_path = model_path.with_file_name(MANIFEST_FILE);
-    let manifest = if manifest_path.is_file() {
-        let text = std::fs::read(&manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?;
-        let manifest: Manifest = serde_json::from_slice(&text)
-            .with_context(|| format!("{} is not a valid manifest", manifest_path.display()))?;
-        let actual = format!("{:08x}", crc32fast::hash(&bytes));
-        if manifest.model_checksum != actual {
-            bail!(
-                "{} has checksum {actual} but {} records {}; the model directory is inconsistent",
-                model_path.display(),
-                manifest_path.display(),
-                manifest.model_checksum
-            );
-        }
-        Some(manifest)
-    } else {
-        None
-    };
-    let forest = Forest::from_bytes(&bytes).with_context(|| format!("loading {}", model_path.display()))?;
-    if let Some(m) = &manifest {
-        if m.feature_dim != forest.config().input_dims {
-            bail!("manifest feature_dim {} differs from the model's {}", m.feature_dim, forest.config().input_dims);
-        }
-    }
-    Ok(LoadedModel { forest, manifest, source: model_path.display().to_string() })
+    let manifest = if manifest_path.is_file() { Some(read_bounded(&manifest_path, MAX_MANIFEST_BYTES)?) } else { None };
+    let loaded = load_parts(&bytes, manifest.as_deref(), limits).with_context(|| {
+        let beside = if manifest.is_some() { format!(" with {}", manifest_path.display()) } else { String::new() };
+        format!("loading {}{beside}", model_path.display())
+    })?;
+    LoadedModel::new(loaded, model_path.display().to_string(), bytes.len() as u64)
+}
+
+/// The bytes of a local file of at most `limit` bytes (checked before reading).
+fn read_bounded(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
+    read_limited(&crate::storage::Location::Local(path.to_path_buf()), limit)
+}
+
+/// The bytes at `location`, at most `limit` (a file's size is checked before it is read).
+fn read_limited(location: &crate::storage::Location, limit: u64) -> anyhow::Result<Vec<u8>> {
+    crate::storage::read_all(location, limit).with_context(|| {
+        format!("model files are read up to {limit} bytes (the model memory budget; raise {MEMORY_BUDGET_ENV} in MiB)")
+    })
 }
 
 /// A model as the offline CLI reads it, with what `rcf inspect` reports about the file.
 pub struct ModelSource {
     /// The model.
     pub model: LoadedModel,
-    /// Size of the file or object read (the archive for model.tar.gz).
-    pub file_bytes: u64,
     /// `model.tar.gz`, `model.rcf` or `model directory`.
     pub kind: &'static str,
-    /// Format version of the model file, from its header or the manifest.
-    pub format_version: Option<u32>,
 }
 
 /// Loads a model from a local path (model.tar.gz, model.rcf, or a model directory), an
-/// `s3://` object, or `-` (stdin).
+/// `s3://` object, or `-` (stdin), within [`load_limits`].
 pub fn load_model(location: &crate::storage::Location) -> anyhow::Result<ModelSource> {
     use crate::storage::Location;
+    let limits = load_limits()?;
     if let Location::Local(path) = location {
         if path.is_dir() {
-            let model = load_model_dir(path)?;
-            let file = Path::new(&model.source);
-            let file_bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-            let version = std::fs::read(file).ok().and_then(|b| header_version(&b));
-            let version = version.or(model.manifest.as_ref().map(|m| m.model_format_version));
-            return Ok(ModelSource { model, file_bytes, kind: "model directory", format_version: version });
+            return Ok(ModelSource { model: load_model_dir(path)?, kind: "model directory" });
         }
         if path.file_name().is_some_and(|n| n == MODEL_FILE) || path.extension().is_some_and(|e| e == "rcf") {
-            let model = load_model_file(path)?;
-            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            return Ok(ModelSource { model, file_bytes: bytes.len() as u64, kind: "model.rcf", format_version: header_version(&bytes) });
+            return Ok(ModelSource { model: load_model_file(path, &limits)?, kind: "model.rcf" });
         }
     }
-    let bytes = crate::storage::read_all(location, rcf_core::artifact::MAX_MODEL_BYTES + (64 << 20))?;
-    let (forest, manifest) = read_any(&bytes).map_err(|e| {
-        anyhow::anyhow!("{location}: not a model ({e}); expected model.tar.gz (as written by rcf train or SageMaker) or model.rcf")
+    let bytes = read_limited(location, limits.max_memory_bytes.min(MAX_MODEL_BYTES))?;
+    let archive = is_archive(&bytes);
+    let loaded = load_within(&bytes, &limits).map_err(|e| match e {
+        ModelFileError::OverBudget { .. } | ModelFileError::Manifest(_) => anyhow::anyhow!("{location}: {e}"),
+        e => anyhow::anyhow!(
+            "{location}: not a model ({e}); expected model.tar.gz (as written by rcf train or SageMaker) or model.rcf"
+        ),
     })?;
-    let archive = bytes.starts_with(&[0x1f, 0x8b]);
-    let format_version = if archive { manifest.as_ref().map(|m| m.model_format_version) } else { header_version(&bytes) };
-    Ok(ModelSource {
-        model: LoadedModel { forest, manifest, source: location.to_string() },
-        file_bytes: bytes.len() as u64,
-        kind: if archive { "model.tar.gz" } else { "model.rcf" },
-        format_version,
-    })
-}
-
-/// The format version in a model file's header (magic `RCFMODEL`, then a little-endian u32).
-fn header_version(bytes: &[u8]) -> Option<u32> {
-    (bytes.len() >= 12 && &bytes[..8] == b"RCFMODEL").then(|| u32::from_le_bytes(bytes[8..12].try_into().unwrap()))
+    let model = LoadedModel::new(loaded, location.to_string(), bytes.len() as u64)?;
+    Ok(ModelSource { model, kind: if archive { "model.tar.gz" } else { "model.rcf" } })
 }
