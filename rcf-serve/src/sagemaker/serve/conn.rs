@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::Router;
-use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
@@ -132,6 +131,43 @@ struct InFlight(Arc<Conn>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.set(Phase::Waiting(Instant::now()));
+    }
+}
+
+/// A response body that keeps `guard` alive until the body is dropped (written or abandoned),
+/// passing everything else through, size hint included (so `Content-Length` is kept).
+pub struct Guarded<G> {
+    body: Body,
+    _guard: G,
+}
+
+impl<G: Unpin + Send + 'static> Guarded<G> {
+    /// `body` holding `guard`.
+    pub fn body(body: Body, guard: G) -> Body {
+        Body::new(Guarded {
+            body,
+            _guard: guard,
+        })
+    }
+}
+
+impl<G: Unpin> hyper::body::Body for Guarded<G> {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -256,12 +292,7 @@ async fn serve_connection(
                     Err(never) => match never {},
                 };
                 in_flight.0.set(Phase::Responding(Instant::now()));
-                Ok::<_, Infallible>(response.map(move |body| {
-                    Body::new(body.map_frame(move |frame| {
-                        let _ = &in_flight;
-                        frame
-                    }))
-                }))
+                Ok::<_, Infallible>(response.map(move |body| Guarded::body(body, in_flight)))
             }
         });
     let connection = builder.serve_connection(TokioIo::new(stream), service);
