@@ -88,6 +88,12 @@ fn assert_healthy(server: &mut Server, what: &str) {
         String::from_utf8_lossy(&body)
     );
     assert_eq!(scores_of(&body).len(), 2);
+    // Responses keep their Content-Length (not chunked) on a keep-alive connection.
+    let mut s = connect(server);
+    s.write_all(format!("{}1,2,3", post_head("Content-Length: 5\r\n")).as_bytes()).unwrap();
+    let raw = read_response(&mut s).unwrap_or_else(|| panic!("{what}: no raw answer"));
+    assert_eq!(raw.status, 200, "{what}");
+    assert!(raw.head.contains("content-length:") && !raw.head.contains("chunked"), "{what}: {}", raw.head);
     let log: Vec<String> = server.log.try_iter().collect();
     assert!(
         !log.iter().any(|l| l.contains("panicked")),
