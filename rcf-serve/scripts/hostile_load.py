@@ -97,14 +97,20 @@ class Attackers:
 
     def closed(self, socks):
         gone = set()
-        for i in range(0, len(socks), 500):
-            readable, _, _ = select.select(socks[i:i + 500], [], [], 0)
-            for s in readable:
-                try:
-                    if s.recv(4096) == b"":
-                        gone.add(s)
-                except OSError:
+        poller = select.poll()
+        by_fd = {}
+        for s in socks:
+            by_fd[s.fileno()] = s
+            poller.register(s, select.POLLIN | select.POLLERR | select.POLLHUP)
+        for fd, _ in poller.poll(0):
+            s = by_fd[fd]
+            try:
+                if s.recv(4096) == b"":
                     gone.add(s)
+            except BlockingIOError:
+                pass
+            except OSError:
+                gone.add(s)
         return gone
 
     def run(self):

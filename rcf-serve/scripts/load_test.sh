@@ -4,7 +4,7 @@
 #   2. single-record text/csv at concurrency 8 for ${DURATION:-60} s (p50/p99 latency, requests/s),
 #   3. 1000-record text/csv payloads at concurrency 2 for ${BATCH_DURATION:-20} s (records/s),
 # with the server's RSS before and after, and failed requests. Uses wrk (Debian package; installed
-# with apt-get when missing). Binds 127.0.0.1 only; every run is time-bounded; the server is stopped by PID.
+# with apt-get when missing). RCF_BIN points at a prebuilt binary (default: the release build). Binds 127.0.0.1 only; every run is time-bounded; the server is stopped by PID.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -23,8 +23,12 @@ trap cleanup EXIT
 if ! command -v wrk >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release --quiet -p rcf-serve --bin rcf
-rcf="$CARGO_TARGET_DIR/release/rcf"
+if [[ -n "${RCF_BIN:-}" ]]; then
+    rcf="$RCF_BIN"
+else
+    cargo build --release --quiet -p rcf-serve --bin rcf
+    rcf="$CARGO_TARGET_DIR/release/rcf"
+fi
 
 # A 100-tree model over the example data (6 features), in a SageMaker-style model directory.
 "$rcf" gen-example --output "$work/data" --weeks 8 2>/dev/null

@@ -22,7 +22,8 @@ pub const ATTRIBUTION_RECORD_BYTES: u64 = 64;
 /// An upper bound of the response size for `rows` records of which `attributed` carry attribution
 /// over `dims` dimensions, in any format; computed before scoring so that the response is bounded.
 pub fn response_bound(rows: usize, attributed: usize, dims: usize) -> u64 {
-    let per_attribution = ATTRIBUTION_RECORD_BYTES.saturating_add((dims as u64).saturating_mul(2 * ATTRIBUTION_VALUE_BYTES));
+    let values = (dims as u64).saturating_mul(2 * ATTRIBUTION_VALUE_BYTES);
+    let per_attribution = ATTRIBUTION_RECORD_BYTES.saturating_add(values);
     (rows as u64).saturating_mul(SCORE_BYTES).saturating_add((attributed as u64).saturating_mul(per_attribution))
 }
 
@@ -31,7 +32,11 @@ pub fn response_bound(rows: usize, attributed: usize, dims: usize) -> u64 {
 fn push_csv_number(out: &mut String, v: f64) {
     use std::fmt::Write;
     let a = v.abs();
-    let _ = if a == 0.0 || (1e-5..1e16).contains(&a) || !a.is_finite() { write!(out, "{v}") } else { write!(out, "{v:e}") };
+    let _ = if a == 0.0 || (1e-5..1e16).contains(&a) || !a.is_finite() {
+        write!(out, "{v}")
+    } else {
+        write!(out, "{v:e}")
+    };
 }
 
 #[derive(Serialize)]
@@ -141,7 +146,8 @@ mod tests {
 
     #[test]
     fn the_response_bound_holds_for_extreme_values_in_every_format() {
-        let extremes = [0.0, -0.0, 1e-300, -1e-300, 1e-5, 9.999999999999998e15, f64::MAX, f64::MIN, 1.0 / 3.0, f64::MIN_POSITIVE];
+        let extremes =
+            [0.0, -0.0, 1e-300, -1e-300, 1e-5, 9.999999999999998e15, f64::MAX, f64::MIN, 1.0 / 3.0, f64::MIN_POSITIVE];
         let dims = extremes.len();
         let scores: Vec<f64> = extremes.to_vec();
         let a = DiVector { high: extremes.to_vec(), low: extremes.iter().rev().copied().collect() };

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::Router;
-use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
@@ -79,7 +78,10 @@ impl Tracker {
 
     fn add(&self) -> (u64, Arc<Conn>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let conn = Arc::new(Conn { phase: Mutex::new(Phase::Waiting(Instant::now())), close: Notify::new() });
+        let conn = Arc::new(Conn {
+            phase: Mutex::new(Phase::Waiting(Instant::now())),
+            close: Notify::new(),
+        });
         self.lock().insert(id, Arc::clone(&conn));
         (id, conn)
     }
@@ -132,10 +134,50 @@ impl Drop for InFlight {
     }
 }
 
+/// A response body that keeps `guard` alive until the body is dropped (written or abandoned),
+/// passing everything else through, size hint included (so `Content-Length` is kept).
+pub struct Guarded<G> {
+    body: Body,
+    _guard: G,
+}
+
+impl<G: Unpin + Send + 'static> Guarded<G> {
+    /// `body` holding `guard`.
+    pub fn body(body: Body, guard: G) -> Body {
+        Body::new(Guarded {
+            body,
+            _guard: guard,
+        })
+    }
+}
+
+impl<G: Unpin> hyper::body::Body for Guarded<G> {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// True for accept errors caused by exhausted resources (retrying at once would spin).
 fn is_resource_error(e: &std::io::Error) -> bool {
     use nix::errno::Errno;
-    matches!(e.raw_os_error().map(Errno::from_raw), Some(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM))
+    matches!(
+        e.raw_os_error().map(Errno::from_raw),
+        Some(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM)
+    )
 }
 
 /// The answer to a connection past the limit when no connection can be closed instead.
@@ -154,7 +196,13 @@ fn refusal(max: usize) -> Vec<u8> {
 
 /// Accepts and serves connections until `shutdown` turns true, then stops accepting and tells
 /// every connection to finish its request in flight and close.
-pub async fn serve(listener: TcpListener, router: Router, limits: &Limits, tracker: Arc<Tracker>, shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: &Limits,
+    tracker: Arc<Tracker>,
+    shutdown: watch::Receiver<bool>,
+) {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -189,7 +237,9 @@ pub async fn serve(listener: TcpListener, router: Router, limits: &Limits, track
             }
             Err(e) if is_resource_error(&e) => {
                 if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
-                    tracing::warn!("accept failed ({e}); closing an idle connection and backing off");
+                    tracing::warn!(
+                        "accept failed ({e}); closing an idle connection and backing off"
+                    );
                     last_warning = Some(Instant::now());
                 }
                 tracker.evict_idlest();
@@ -231,24 +281,20 @@ async fn serve_connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let this = Arc::clone(&conn);
-    let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-        this.set(Phase::Handling);
-        let in_flight = InFlight(Arc::clone(&this));
-        let mut router = router.clone();
-        async move {
-            let response = match router.call(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
-            in_flight.0.set(Phase::Responding(Instant::now()));
-            Ok::<_, Infallible>(response.map(move |body| {
-                Body::new(body.map_frame(move |frame| {
-                    let _ = &in_flight;
-                    frame
-                }))
-            }))
-        }
-    });
+    let service =
+        hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            this.set(Phase::Handling);
+            let in_flight = InFlight(Arc::clone(&this));
+            let mut router = router.clone();
+            async move {
+                let response = match router.call(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                in_flight.0.set(Phase::Responding(Instant::now()));
+                Ok::<_, Infallible>(response.map(move |body| Guarded::body(body, in_flight)))
+            }
+        });
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     let mut draining = *shutdown.borrow();

@@ -16,6 +16,7 @@ use axum::Router;
 use rcf_core::{DiVector, InputError};
 
 use super::budget::Held;
+use super::conn::Guarded;
 use super::limits::{Limits, BODY_RATE_GRACE};
 use super::{ApiError, State};
 use crate::wire::{self, media, DecodeLimits};
@@ -105,10 +106,7 @@ async fn invoke(state: Arc<State>, request: Request) -> Result<Response, ApiErro
     let (scores, attributions) = scored?;
     let bytes = wire::encode::encode(output, &scores, &attributions);
     // The budget is given back once the response has been written (or abandoned).
-    let body = Body::new(Body::from(bytes).map_frame(move |frame| {
-        let _ = &held;
-        frame
-    }));
+    let body = Guarded::body(Body::from(bytes), held);
     Ok(([(header::CONTENT_TYPE, output.content_type())], body).into_response())
 }
 
