@@ -486,9 +486,13 @@ impl Forest {
         });
     }
 
-    /// Attribution for a batch of row-major inputs; see [`Forest::score_batch`].
+    /// Attribution for a batch of row-major inputs; see [`Forest::score_batch`]. At most
+    /// [`limits::MAX_ATTRIBUTION_VALUES`](crate::limits::MAX_ATTRIBUTION_VALUES) values
+    /// (`rows × input_dims × shingle_size`) per call.
     pub fn attribution_batch(&self, inputs: &[f32]) -> Result<Vec<DiVector>, InputError> {
         let dims = self.config.dimensions();
+        // One DiVector of every shingled dimension per row: bounded before it is allocated.
+        crate::limits::ATTRIBUTION_VALUES.check_product(inputs.len() / self.config.input_dims, dims)?;
         let points = self.batch_points(inputs)?;
         Ok(in_blocks(&points, DiVector::zeros(dims), |ready, sums| self.attribute_points(ready, sums)))
     }

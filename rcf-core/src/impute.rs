@@ -168,7 +168,8 @@ impl Forecast {
     /// An empty forecast with room for `horizon` steps of `dims` values.
     pub fn with_capacity(horizon: usize, dims: usize) -> Self {
         let n = horizon.saturating_mul(dims).min(limits::MAX_FORECAST_VALUES);
-        Forecast { horizon: 0, values: Vec::with_capacity(n), lower: Vec::with_capacity(n), upper: Vec::with_capacity(n) }
+        let values = Vec::with_capacity(n);
+        Forecast { horizon: 0, values, lower: Vec::with_capacity(n), upper: Vec::with_capacity(n) }
     }
 
     /// Appends one step.

@@ -128,8 +128,14 @@ struct Columns {
 
 impl Columns {
     fn new(descriptors: &[AnomalyDescriptor], dims: usize) -> Self {
-        let n = descriptors.len();
-        let mut c = Columns {
+        let mut c = Columns::with_capacity(descriptors.len(), dims);
+        c.append(descriptors, dims);
+        c
+    }
+
+    /// Columns for `n` rows of `dims` features, filled by [`Columns::append`].
+    fn with_capacity(n: usize, dims: usize) -> Self {
+        Columns {
             timestamp: Vec::with_capacity(n),
             score: Vec::with_capacity(n),
             grade: Vec::with_capacity(n),
@@ -143,8 +149,14 @@ impl Columns {
             expected: Array2::from_elem((n, dims), f32::NAN),
             actual: Array2::from_elem((n, dims), f32::NAN),
             attribution: Array3::from_elem((n, dims, 2), f64::NAN),
-        };
-        for (i, d) in descriptors.iter().enumerate() {
+        }
+    }
+
+    /// Adds the next rows.
+    fn append(&mut self, descriptors: &[AnomalyDescriptor], dims: usize) {
+        let c = self;
+        for d in descriptors {
+            let i = c.timestamp.len();
             c.timestamp.push(d.timestamp);
             c.score.push(d.score);
             c.grade.push(d.grade);
@@ -173,7 +185,6 @@ impl Columns {
                 }
             }
         }
-        c
     }
 
     fn into_dict<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -194,6 +205,9 @@ impl Columns {
         Ok(out)
     }
 }
+
+/// Shingled attribution values held at once while a series is processed (16 MiB).
+const SERIES_CHUNK_VALUES: usize = 1 << 20;
 
 /// True when some row could fail part-way through a series (a missing or infinite value, or
 /// timestamps that do not increase within the batch); rows before it would then already be learnt.
@@ -319,20 +333,39 @@ impl PyDetector {
             Some(t) => Some(t.as_slice().map_err(|_| Error::Value("timestamps must be a contiguous int64 array".into()))?),
             None => None,
         };
+        let n = x.shape()[0];
+        if let Some(t) = ts.filter(|t| t.len() != n) {
+            return Err(Error::Value(format!("timestamps has {} values, but X has {n} rows", t.len())).into());
+        }
+        // A descriptor carries the attribution of every shingled dimension, so they are turned into
+        // columns a bounded number of rows at a time.
+        let rows_per_chunk = (SERIES_CHUNK_VALUES / self.config.dimensions()).max(1);
         let columns = py.detach(|| {
             guarded(|| {
                 let mut detector = self.write()?;
-                let descriptors = if may_fail_midway(rows, dims, ts) {
+                let run = |work: &mut Detector| -> Result<Columns, Error> {
+                    let mut columns = Columns::with_capacity(n, dims);
+                    for (i, chunk) in rows.chunks(rows_per_chunk * dims).enumerate() {
+                        let first = i * rows_per_chunk;
+                        let chunk_ts = ts.map(|t| &t[first..first + chunk.len() / dims]);
+                        let descriptors = work.process_series(chunk, chunk_ts).map_err(|e| match e {
+                            DetectorError::InRow { row, source } => DetectorError::InRow { row: row + first, source },
+                            other => other,
+                        })?;
+                        columns.append(&descriptors, dims);
+                    }
+                    Ok(columns)
+                };
+                if may_fail_midway(rows, dims, ts) {
                     // Work on a copy so that a failing row leaves the detector unchanged.
                     let mut work = detector.clone();
-                    let d = work.process_series(rows, ts)?;
+                    let columns = run(&mut work)?;
                     *detector = work;
-                    d
+                    Ok(columns)
                 } else {
                     // Only the first row can fail here (its timestamp, its values), before any change.
-                    detector.process_series(rows, ts)?
-                };
-                Ok(Columns::new(&descriptors, dims))
+                    run(&mut detector)
+                }
             })
         })?;
         columns.into_dict(py)

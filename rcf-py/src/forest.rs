@@ -253,25 +253,35 @@ impl PyForest {
         let input_dims = self.input_dims()?;
         let data = rows(&x, input_dims)?;
         let n = x.shape()[0];
+        let dims = self.config.dimensions();
+        let d = if fold_shingle { input_dims } else { dims };
+        // Unshingled rows are independent: they go through in chunks that keep rcf-core's bound on
+        // a call's attribution values. Shingled rows continue one stream and must go in one call.
+        let rows_per_call = if self.config.shingle_size == 1 {
+            (limits::MAX_ATTRIBUTION_VALUES / dims).max(1)
+        } else {
+            limits::ATTRIBUTION_VALUES.check_product(n, dims).map_err(Error::from)?;
+            n.max(1)
+        };
         let array = py.detach(|| {
             guarded(|| {
                 let forest = self.read()?;
-                let parts = pool::install(threads, || forest.attribution_batch(data))??;
-                let d = if fold_shingle {
-                    input_dims
-                } else {
-                    forest.config().dimensions()
-                };
+                let forest: &Forest = &forest;
                 let mut flat = Vec::with_capacity(n * d * 2);
-                for part in parts {
-                    let part = if fold_shingle {
-                        part.fold_shingle(input_dims)
-                    } else {
-                        part
-                    };
-                    for (h, l) in part.high.iter().zip(&part.low) {
-                        flat.push(*h);
-                        flat.push(*l);
+                for (i, chunk) in data.chunks(rows_per_call * input_dims).enumerate() {
+                    let offset = i * rows_per_call;
+                    let parts = pool::install(threads, || forest.attribution_batch(chunk))?.map_err(|e| match e {
+                        rcf_core::InputError::InRow { row, source } => {
+                            rcf_core::InputError::InRow { row: row + offset, source }
+                        }
+                        other => other,
+                    })?;
+                    for part in parts {
+                        let part = if fold_shingle { part.fold_shingle(input_dims) } else { part };
+                        for (h, l) in part.high.iter().zip(&part.low) {
+                            flat.push(*h);
+                            flat.push(*l);
+                        }
                     }
                 }
                 Array3::from_shape_vec((n, d, 2), flat).map_err(|e| Error::Internal(e.to_string()))

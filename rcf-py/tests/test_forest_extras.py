@@ -76,5 +76,5 @@ def test_near_neighbors_and_density():
     assert d.shape == (3,) and d[0] > d[1] > d[2] >= 0
     with pytest.raises(ValueError):
         model.near_neighbors([0.0, np.nan])
-    with pytest.raises(ValueError, match="k must be at least 1"):
+    with pytest.raises(ValueError, match=r"invalid k: 0 \(between 1 and 10000\)"):
         model.near_neighbors([0.0, 0.0], k=0)

@@ -74,10 +74,12 @@ CASES = [
     ("forest().forest_.near_neighbours(np.zeros(1, dtype=np.float32), BIG)", r"invalid k: 1000000000"),
     ("rcf.RandomCutForest(num_trees=BIG).fit(series)", r"invalid num_trees: 1000000000 \(between 1 and 10000\)"),
     ("rcf.RandomCutForest(sample_size=HUGE).fit(series)", r"invalid sample_size: 10{30} \(between 1 and 16384\)"),
-    ("rcf.RandomCutForest(shingle_size=BIG).update(series)", r"invalid shingle_size: 1000000000 \(between 1 and 65535\)"),
+    ("rcf.RandomCutForest(shingle_size=BIG).update(series)",
+     r"invalid shingle_size: 1000000000 \(between 1 and 65535\)"),
     ("rcf.RandomCutForest(shingle_size=10_000).update(np.zeros((3, 10)))",
      r"invalid input_dims × shingle_size: 100000"),
-    ("rcf.RandomCutForest(output_after=HUGE).update(series)", r"invalid output_after: 10{30} \(between 0 and 4294967295\)"),
+    ("rcf.RandomCutForest(output_after=HUGE).update(series)",
+     r"invalid output_after: 10{30} \(between 0 and 4294967295\)"),
     ("_rcf.Forest(1, output_after=2**40)", r"invalid output_after: 1099511627776"),
     ("rcf.TRCF(num_trees=BIG).process(1.0)", r"invalid num_trees: 1000000000"),
     ("rcf.TRCF(sample_size=BIG).process(1.0)", r"invalid sample_size: 1000000000"),
@@ -86,10 +88,23 @@ CASES = [
     ("rcf.TRCF(anomaly_rate=0.7).process(1.0)", r"invalid anomaly_rate: 0.7 \(a number in \(0, 0.5\]\)"),
     ("_rcf.Detector(1, anomaly_rate=0.7)", r"invalid anomaly_rate: 0.7 \(a number in \(0, 0.5\]\)"),
     ("rcf.TRCF(z_factor=1e300).process(1.0)", r"invalid z_factor: 1000000000000000000000000000000000000000000"),
-    ("_rcf.Detector(1, similar_context_suppression=5.0)", r"invalid similar_context_suppression: 5 \(a number in \[0, 1\]\)"),
+    ("_rcf.Detector(1, similar_context_suppression=5.0)",
+     r"invalid similar_context_suppression: 5 \(a number in \[0, 1\]\)"),
     ("_rcf.Detector(1, noise_suppression=float('nan'))", r"invalid noise_suppression: NaN"),
-    ("rcf.RandomCutForest(time_decay=float('inf')).fit(series)", r"invalid time_decay: inf \(a finite number ≥ 0\)"),
+    ("rcf.RandomCutForest(time_decay=float('inf')).fit(series)",
+     r"invalid time_decay: inf \(a finite number ≥ 0\)"),
     ("rcf.RandomCutForest(contamination=0.9).fit(series)", r"invalid contamination: 0.9 \(a number in \(0, 0.5\]\)"),
+    # A shingled attribution holds every shingled dimension of every row: 1000 rows × 60000 here.
+    ("rcf.RandomCutForest(shingle_size=60_000, num_trees=1, sample_size=1).update(np.zeros(60_000))"
+     ".attribution(np.zeros(1000), fold_shingle=False)",
+     r"invalid rows × input_dims × shingle_size: 60000000 \(between 0 and 16777216\)"),
+    ("rcf.RandomCutForest(shingle_size=60_000, num_trees=1, sample_size=1).update(np.zeros(60_000))"
+     ".forest_.attribution(np.zeros((1000, 1), dtype=np.float32))",
+     r"invalid rows × input_dims × shingle_size: 60000000"),
+    ("import itertools; rcf.TRCF(fill=itertools.count()).process(1.0)", r"fill has more than 65535 values"),
+    ("import itertools; rcf.TRCF(ignore_near_expected=itertools.count()).process(1.0)",
+     r"ignore_near_expected must be a pair"),
+    ("import rcf.plot; rcf.plot.series([1.0, 2.0], [0.0, 1.0], figsize=(1e6, 1e6))", r"invalid figsize"),
 ]
 
 
@@ -130,7 +145,8 @@ def test_limits_are_rcf_cores_and_python_states_none_of_its_own():
         outside = limit["max"] + 1 if limit["integer"] else (limit["max"] * 2 if finite else math.inf)
         with pytest.raises(ValueError) as info:
             _rcf.check_parameter(name, outside)
-        assert str(info.value).startswith(f"invalid {name}: ") and str(info.value).endswith(f"({limit['expected']})")
+        message = str(info.value)
+        assert message.startswith(f"invalid {name}: ") and message.endswith(f"({limit['expected']})"), message
         inside = limit["max"] if finite else limit["min"] + 1
         assert _rcf.check_parameter(name, inside) == inside
     with pytest.raises(TypeError, match="num_trees must be an int"):
@@ -243,7 +259,8 @@ def _python_accepts(**kwargs):
 @pytest.mark.parametrize(
     "flag, name, values",
     [
-        ("--anomaly-rate", "anomaly_rate", ["0", "1e-12", "0.01", "0.5", "0.5000001", "0.7", "1", "-0.1", "NaN", "inf"]),
+        ("--anomaly-rate", "anomaly_rate",
+         ["0", "1e-12", "0.01", "0.5", "0.5000001", "0.7", "1", "-0.1", "NaN", "inf"]),
         ("--z-factor", "z_factor", ["0", "1e-9", "3", "100", "100.5", "-1", "NaN"]),
         ("--shingle-size", "shingle_size", ["0", "1", "65535", "65536"]),
         ("--num-trees", "num_trees", ["0", "1", "10000", "10001"]),

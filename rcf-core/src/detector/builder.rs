@@ -258,7 +258,8 @@ mod tests {
     #[test]
     fn every_setting_is_checked_against_its_limit() {
         let huge = 1_000_000_000;
-        assert_eq!(rejects(DetectorBuilder::new(1).forecast_horizon(huge), "forecast_horizon"), "1000000000 (between 1 and 10000)");
+        let horizon = rejects(DetectorBuilder::new(1).forecast_horizon(huge), "forecast_horizon");
+        assert_eq!(horizon, "1000000000 (between 1 and 10000)");
         rejects(DetectorBuilder::new(1).forecast_horizon(0), "forecast_horizon");
         rejects(DetectorBuilder::new(1).shingle_size(1).forecast_horizon(4), "forecast_horizon");
         rejects(DetectorBuilder::new(100).shingle_size(2).forecast_horizon(1000), "forecast_horizon × input_dims");

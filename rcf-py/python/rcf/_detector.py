@@ -4,11 +4,12 @@ explanations, missing-value filling and forecasts (after AWS's ThresholdedRandom
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -149,7 +150,7 @@ class ThresholdedRandomCutForest:
         (``(x - mean) / deviation``), ``"difference"`` (``x - previous x``), ``"normalize_difference"``
         or ``"subtract_moving_average"``. Expected values and forecasts are in input units.
     z_factor : float, default=3.0
-        The threshold sits this many deviations above the mean score.
+        The threshold sits this many deviations above the mean score, in (0, 100].
     lower_threshold : float, default=0.8
         The threshold never goes below this.
     anomaly_rate : float or None, default=None
@@ -174,7 +175,8 @@ class ThresholdedRandomCutForest:
         before in a similar context (AWS TRCF's rule and value; 0 turns this off).
     forecast_horizon : int or None, default=None
         Keep calibrating forecasts of this many steps against what arrives, so that :meth:`forecast`
-        intervals cover the stated fraction of later values.
+        intervals cover the stated fraction of later values. 1 to 10,000, and times the number of
+        features at most 16,384 (rcf-core's limits, as for every parameter; see ``rcf._rcf.LIMITS``).
 
     Attributes
     ----------
@@ -378,7 +380,8 @@ class ThresholdedRandomCutForest:
         Parameters
         ----------
         horizon : int
-            Steps to forecast.
+            Steps to forecast: 0 to 10,000, and times the number of features at most 1,048,576. A
+            long forecast stops with ``KeyboardInterrupt`` on Ctrl-C.
         coverage : float, default=0.9
             Fraction of later values the interval ``[lower, upper]`` should cover, in [0, 1].
         as_frame : bool or None, default=None
@@ -566,6 +569,11 @@ class ThresholdedRandomCutForest:
             if fill not in _FILLS:
                 raise ValueError(f"fill must be one of {', '.join(map(repr, _FILLS))} or a list of values, got {fill!r}")
         else:
+            # At most one value per feature: never read more of a (possibly endless) iterable.
+            most = _rcf.LIMITS["input_dims"]["max"]
+            fill = list(itertools.islice(fill, most + 1)) if isinstance(fill, Iterable) else fill
+            if isinstance(fill, list) and len(fill) > most:
+                raise ValueError(f"fill has more than {most} values: at most one per feature")
             try:
                 fill_values = [float(v) for v in fill]
             except TypeError:
@@ -578,7 +586,7 @@ class ThresholdedRandomCutForest:
         if self.transform not in _TRANSFORMS:
             raise ValueError(f"transform must be one of {', '.join(map(repr, _TRANSFORMS))}, got {self.transform!r}")
         try:
-            near = tuple(self.ignore_near_expected)
+            near = tuple(itertools.islice(self.ignore_near_expected, 3))
         except TypeError:
             raise TypeError("ignore_near_expected must be a pair (absolute, relative)") from None
         if len(near) != 2:

@@ -360,8 +360,10 @@ class RandomCutForest(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         horizon : int
+            Steps to forecast: 0 to 10,000, and times the number of features at most 1,048,576. A
+            long forecast stops with ``KeyboardInterrupt`` on Ctrl-C.
         coverage : float, default=0.9
-            Central fraction of the trees' proposals spanned by ``[lower, upper]``.
+            Central fraction of the trees' proposals spanned by ``[lower, upper]``, in [0, 1].
         as_frame : bool or None, default=None
             ``None``: a DataFrame when pandas is installed, else an ``rcf.Forecast`` of arrays of
             shape (horizon, n_features).

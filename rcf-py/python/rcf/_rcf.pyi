@@ -12,6 +12,13 @@ import numpy.typing as npt
 FORMAT_VERSION: int
 __version__: str
 SUPPRESSIONS: List[str]  # suppression reasons, indexed by the codes process_series returns
+# rcf-core's parameter ranges: {name: {"min", "max", "min_inclusive", "max_inclusive", "integer", "expected"}}
+LIMITS: Dict[str, Dict[str, Union[int, float, bool, str]]]
+MAX_POOLS: int  # n_jobs worker pools kept for reuse
+
+def check_parameter(name: str, value: Union[int, float]) -> Union[int, float]:
+    """``value`` if it lies in rcf-core's range for ``name``, else ValueError naming the parameter, the
+    value and the range (TypeError for a value of the wrong type)."""
 
 class InvalidInputError(ValueError):
     """A row was unusable; the message and the attributes say where (zero-based, ``None`` if unknown)."""

@@ -19,6 +19,22 @@ import numpy as np
 
 __all__ = ["series", "attribution"]
 
+#: Largest figure side in inches: at matplotlib's default 100 dots per inch, a 5,000-pixel side,
+#: so a figure's canvas stays under 100 MB however many points or features it shows.
+MAX_FIGURE_INCHES = 50.0
+
+
+def _figsize(figsize: Any) -> tuple:
+    """``figsize`` as two positive inch sizes of at most :data:`MAX_FIGURE_INCHES`, or ValueError."""
+    try:
+        width, height = (float(v) for v in figsize)
+    except (TypeError, ValueError):
+        raise ValueError(f"figsize must be a pair of numbers (width, height) in inches, got {figsize!r}") from None
+    for v in (width, height):
+        if not 0 < v <= MAX_FIGURE_INCHES:
+            raise ValueError(f"invalid figsize: {figsize!r} (each side in (0, {MAX_FIGURE_INCHES:g}] inches)")
+    return width, height
+
 
 def _pyplot() -> Any:
     try:
@@ -53,12 +69,14 @@ def series(
         x-axis values (default: the pandas index, else 0..n-1).
     title : str, optional
     figsize : tuple, default (12, 5)
+        Width and height in inches, each at most :data:`MAX_FIGURE_INCHES`.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     plt = _pyplot()
+    figsize = _figsize(figsize)
     scores = np.asarray(scores, dtype=np.float64).ravel()
     names = None
     if index is None and hasattr(values, "index"):
@@ -143,7 +161,7 @@ def attribution(
     if len(names) != len(high):
         raise ValueError(f"{len(names)} feature names for {len(high)} features")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(max(4, 0.6 * len(names) + 2), 4))
+        fig, ax = plt.subplots(figsize=(min(max(4, 0.6 * len(names) + 2), MAX_FIGURE_INCHES), 4))
     else:
         fig = ax.figure
     pos = np.arange(len(names))
