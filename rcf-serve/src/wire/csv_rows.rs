@@ -198,7 +198,7 @@ pub fn first_blank_line(body: &[u8]) -> Option<usize> {
 }
 
 impl Decoder for CsvDecoder {
-    fn decode(&self, body: &[u8], limits: &DecodeLimits) -> Result<Batch, WireError> {
+    fn decode(&self, body: &[u8], limits: &DecodeLimits<'_>) -> Result<Batch, WireError> {
         if body.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(WireError::BadRequest("request body is empty; expected CSV rows of numbers".into()));
         }
@@ -253,7 +253,7 @@ mod tests {
     }
 
     fn decode(body: &str) -> Result<Batch, WireError> {
-        let limits = DecodeLimits { feature_dim: 2, max_values: 1 << 20 };
+        let limits = DecodeLimits::new(2, 1 << 20);
         CsvDecoder { label_size: 0 }.decode(body.as_bytes(), &limits)
     }
 

@@ -16,8 +16,8 @@ const FORMATS: [InputFormat; 5] = [
     InputFormat::RecordIo,
 ];
 
-fn limits(dim: usize) -> DecodeLimits {
-    DecodeLimits { feature_dim: dim, max_values: 4096 }
+fn limits(dim: usize) -> DecodeLimits<'static> {
+    DecodeLimits::new(dim, 4096)
 }
 
 fn check_shape(format: InputFormat, body: &[u8], dim: usize) {
@@ -96,6 +96,41 @@ proptest! {
 fn decoded_value_limit_is_enforced_for_sparse_expansion() {
     let one = r#"{"data":{"features":{"keys":[0],"shape":[1000],"values":[1]}}}"#;
     let body = [one; 10].join("\n");
-    let err = decoder(InputFormat::JsonLines).decode(body.as_bytes(), &DecodeLimits { feature_dim: 1000, max_values: 4000 });
+    let err = decoder(InputFormat::JsonLines).decode(body.as_bytes(), &DecodeLimits::new(1000, 4000));
     assert!(matches!(err, Err(super::WireError::TooLarge(m)) if m.contains("line 5")));
+}
+
+#[test]
+fn sparse_growth_is_charged_before_it_is_allocated() {
+    use std::cell::Cell;
+    let one = r#"{"data":{"features":{"keys":[0],"shape":[1000],"values":[1]}}}"#;
+    let body = [one; 10].join("\n");
+    // A budget of 16 000 bytes holds 4 000 values: the fifth record must not be allocated.
+    let left = Cell::new(16_000u64);
+    let charged = Cell::new(0u64);
+    let charge = |bytes: u64| {
+        if bytes > left.get() {
+            return Err(super::WireError::Busy(format!("{bytes} bytes do not fit")));
+        }
+        left.set(left.get() - bytes);
+        charged.set(charged.get() + bytes);
+        Ok(())
+    };
+    let limits = DecodeLimits { feature_dim: 1000, max_values: 1 << 20, charge: Some(&charge) };
+    let err = decoder(InputFormat::JsonLines).decode(body.as_bytes(), &limits);
+    assert!(matches!(err, Err(super::WireError::Busy(_))), "{err:?}");
+    assert!(charged.get() <= 16_000);
+
+    // With room for all ten records, every allocated value was charged first.
+    let left = Cell::new(u64::MAX);
+    let charged = Cell::new(0u64);
+    let charge = |bytes: u64| {
+        left.set(left.get() - bytes);
+        charged.set(charged.get() + bytes);
+        Ok(())
+    };
+    let limits = DecodeLimits { feature_dim: 1000, max_values: 1 << 20, charge: Some(&charge) };
+    let batch = decoder(InputFormat::JsonLines).decode(body.as_bytes(), &limits).unwrap();
+    assert_eq!(batch.rows, 10);
+    assert_eq!(charged.get(), (batch.values.capacity() * 4) as u64);
 }

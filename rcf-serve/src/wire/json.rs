@@ -111,7 +111,7 @@ pub(crate) fn instance_width(text: &str) -> Option<usize> {
 }
 
 impl Decoder for JsonDecoder {
-    fn decode(&self, body: &[u8], limits: &DecodeLimits) -> Result<Batch, WireError> {
+    fn decode(&self, body: &[u8], limits: &DecodeLimits<'_>) -> Result<Batch, WireError> {
         let bad = WireError::BadRequest;
         let text = std::str::from_utf8(body)
             .map_err(|e| bad(format!("request body is not UTF-8 (invalid byte at {})", e.valid_up_to())))?;

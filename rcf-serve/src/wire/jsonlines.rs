@@ -8,7 +8,7 @@ use super::{Batch, DecodeLimits, Decoder, RowSink, WireError};
 pub struct JsonLinesDecoder;
 
 impl Decoder for JsonLinesDecoder {
-    fn decode(&self, body: &[u8], limits: &DecodeLimits) -> Result<Batch, WireError> {
+    fn decode(&self, body: &[u8], limits: &DecodeLimits<'_>) -> Result<Batch, WireError> {
         let bad = WireError::BadRequest;
         let text = std::str::from_utf8(body)
             .map_err(|e| bad(format!("request body is not UTF-8 (invalid byte at {})", e.valid_up_to())))?;

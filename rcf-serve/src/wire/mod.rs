@@ -45,38 +45,55 @@ pub enum WireError {
     BadRequest(String),
     /// Input decodes to more data than allowed (HTTP 413).
     TooLarge(String),
+    /// The server's memory budget cannot hold the decoded data now (HTTP 503); see [`DecodeLimits::charge`].
+    Busy(String),
 }
 
 impl std::fmt::Display for WireError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WireError::BadRequest(m) | WireError::TooLarge(m) => f.write_str(m),
+            WireError::BadRequest(m) | WireError::TooLarge(m) | WireError::Busy(m) => f.write_str(m),
         }
     }
 }
 
+/// Takes bytes from a memory budget before they are allocated, or says why it cannot.
+pub type Charge<'a> = &'a dyn Fn(u64) -> Result<(), WireError>;
+
 /// Limits that apply while decoding one body.
-#[derive(Debug, Clone, Copy)]
-pub struct DecodeLimits {
+#[derive(Clone, Copy)]
+pub struct DecodeLimits<'a> {
     /// Values per row (the model's feature_dim).
     pub feature_dim: usize,
     /// Largest number of decoded values (bounds memory: sparse rows expand to feature_dim).
     pub max_values: usize,
+    /// When set, every growth of the decoded values is charged here before it is allocated: a
+    /// small sparse body can decode to far more bytes than it holds, so the server counts them
+    /// against its shared budget as they grow instead of after the fact.
+    pub charge: Option<Charge<'a>>,
+}
+
+#[cfg(test)]
+impl DecodeLimits<'_> {
+    /// Limits without a budget to charge.
+    pub fn new(feature_dim: usize, max_values: usize) -> Self {
+        DecodeLimits { feature_dim, max_values, charge: None }
+    }
 }
 
 /// Collects rows while decoding, enforcing [`DecodeLimits`].
-pub(crate) struct RowSink {
-    limits: DecodeLimits,
+pub(crate) struct RowSink<'a> {
+    limits: DecodeLimits<'a>,
     batch: Batch,
 }
 
-impl RowSink {
-    pub(crate) fn new(limits: DecodeLimits) -> Self {
+impl<'a> RowSink<'a> {
+    pub(crate) fn new(limits: DecodeLimits<'a>) -> Self {
         RowSink { limits, batch: Batch::default() }
     }
 
     /// Checks the limit before a row is added; `what` names the record.
-    pub(crate) fn room(&self, what: &dyn Fn() -> String) -> Result<(), WireError> {
+    pub(crate) fn room(&mut self, what: &dyn Fn() -> String) -> Result<(), WireError> {
         if self.batch.values.len() + self.limits.feature_dim > self.limits.max_values {
             return Err(WireError::TooLarge(format!(
                 "{}: the request decodes to more than {} values ({} features per record); send fewer records per request",
@@ -85,6 +102,22 @@ impl RowSink {
                 self.limits.feature_dim
             )));
         }
+        self.charge_growth()
+    }
+
+    /// With a budget to charge, grows the values (geometrically, within `max_values`) before the
+    /// next row needs it, charging the new capacity first.
+    fn charge_growth(&mut self) -> Result<(), WireError> {
+        let Some(charge) = self.limits.charge else { return Ok(()) };
+        let values = &mut self.batch.values;
+        let needed = values.len() + self.limits.feature_dim;
+        let capacity = values.capacity();
+        if needed <= capacity {
+            return Ok(());
+        }
+        let grown = needed.max(capacity.saturating_mul(2)).min(self.limits.max_values);
+        charge(((grown - capacity) * std::mem::size_of::<f32>()) as u64)?;
+        values.reserve_exact(grown - values.len());
         Ok(())
     }
 
@@ -119,7 +152,7 @@ impl RowSink {
 /// A request-body decoder for one content type.
 pub trait Decoder: Send + Sync {
     /// Decodes `body` into rows of `limits.feature_dim` values.
-    fn decode(&self, body: &[u8], limits: &DecodeLimits) -> Result<Batch, WireError>;
+    fn decode(&self, body: &[u8], limits: &DecodeLimits<'_>) -> Result<Batch, WireError>;
 }
 
 /// The decoder for `format`.
@@ -136,7 +169,7 @@ pub fn decoder(format: InputFormat) -> Box<dyn Decoder> {
 pub struct RecordIoDecoder;
 
 impl Decoder for RecordIoDecoder {
-    fn decode(&self, body: &[u8], limits: &DecodeLimits) -> Result<Batch, WireError> {
+    fn decode(&self, body: &[u8], limits: &DecodeLimits<'_>) -> Result<Batch, WireError> {
         if body.is_empty() {
             return Err(WireError::BadRequest("request body is empty; expected recordIO-protobuf records".into()));
         }

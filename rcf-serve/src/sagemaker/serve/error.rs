@@ -71,6 +71,7 @@ impl From<WireError> for ApiError {
         match e {
             WireError::BadRequest(m) => ApiError::BadRequest(m),
             WireError::TooLarge(m) => ApiError::TooLarge(m),
+            WireError::Busy(m) => ApiError::Busy(m),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Route handlers. Each one is short: negotiate, read the body within the limit, then decode and
 //! score on the blocking pool (scoring fans out over all cores through rayon).
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use super::budget::Held;
 use super::conn::Guarded;
 use super::limits::{Limits, BODY_RATE_GRACE};
 use super::{ApiError, State};
-use crate::wire::{self, media, DecodeLimits};
+use crate::wire::{self, media, DecodeLimits, WireError};
 
 /// Header carrying SageMaker's custom attributes.
 pub const CUSTOM_ATTRIBUTES: &str = "x-amzn-sagemaker-custom-attributes";
@@ -221,9 +222,24 @@ fn score(
 ) -> Result<Scored, ApiError> {
     let model = state.model.get().ok_or_else(|| ApiError::NotReady("the model is not loaded".into()))?;
     let forest = &model.forest;
-    let limits = DecodeLimits { feature_dim: forest.config().input_dims, max_values: state.limits.max_values };
-    let batch = wire::decoder(input).decode(body, &limits)?;
-    state.budget.take(held, (batch.values.len() * std::mem::size_of::<f32>()) as u64)?;
+    // Sparse records grow the decoded values as they are read: each growth is taken from the budget
+    // first, so concurrent small bodies that expand cannot together hold more than the budget.
+    let growing = RefCell::new(std::mem::take(held));
+    let charge =
+        |bytes: u64| state.budget.take(&mut growing.borrow_mut(), bytes).map_err(|e| WireError::Busy(e.message().into()));
+    let limits = DecodeLimits {
+        feature_dim: forest.config().input_dims,
+        max_values: state.limits.max_values,
+        charge: Some(&charge),
+    };
+    let charged_from = growing.borrow().bytes();
+    let decoded = wire::decoder(input).decode(body, &limits);
+    *held = growing.into_inner();
+    let batch = decoded?;
+    // Formats that were not charged as they grew (dense rows, bounded by the body) are charged now.
+    let charged = held.bytes() - charged_from;
+    let decoded_bytes = (batch.values.capacity() * std::mem::size_of::<f32>()) as u64;
+    state.budget.take(held, decoded_bytes.saturating_sub(charged))?;
     let wanted: Vec<bool> = (0..batch.rows).map(|i| batch.wants_attribution(i, header_attribution)).collect();
     let attributed = wanted.iter().filter(|&&w| w).count();
     let dims = forest.config().dimensions();
