@@ -21,7 +21,14 @@ const STREAM: usize = 60_000;
 const SEED: u64 = 17;
 
 fn ours() -> Detector {
-    DetectorBuilder::new(1).shingle_size(8).num_trees(50).sample_size(256).transform(Transform::None).seed(SEED).build().expect("valid")
+    DetectorBuilder::new(1)
+        .shingle_size(8)
+        .num_trees(50)
+        .sample_size(256)
+        .transform(Transform::None)
+        .seed(SEED)
+        .build()
+        .expect("valid")
 }
 
 fn theirs() -> BasicTRCF {
@@ -76,8 +83,12 @@ fn detector(c: &mut Criterion<ThreadCpuTime>) {
         d.process(&[*v], t as i64).expect("valid");
         k.process(&[*v], t as u64).expect("valid");
     }
-    group.bench_function(BenchmarkId::from_parameter("rcf"), |b| b.iter(|| d.forecast(24, 0.9).expect("valid").values[23]));
-    group.bench_function(BenchmarkId::from_parameter("krcflib"), |b| b.iter(|| k.extrapolate(24).expect("valid").0.values[23]));
+    group.bench_function(BenchmarkId::from_parameter("rcf"), |b| {
+        b.iter(|| d.forecast(24, 0.9).expect("valid").values[23])
+    });
+    group.bench_function(BenchmarkId::from_parameter("krcflib"), |b| {
+        b.iter(|| k.extrapolate(24).expect("valid").0.values[23])
+    });
     group.finish();
 }
 

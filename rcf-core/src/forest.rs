@@ -72,7 +72,11 @@ struct BatchPoints<'a> {
 /// The results of `work` for every row of `batch` (`empty` for rows before `first_ready`),
 /// computed in parallel over blocks of rows, at most [`MAX_BLOCK`] but small enough to give every
 /// thread of the pool work; `work` gets a block's points and a slot (set to `empty`) for each.
-fn in_blocks<T: Clone + Send + Sync>(batch: &BatchPoints, empty: T, work: impl Fn(&[&[f32]], &mut [T]) + Sync) -> Vec<T> {
+fn in_blocks<T: Clone + Send + Sync>(
+    batch: &BatchPoints,
+    empty: T,
+    work: impl Fn(&[&[f32]], &mut [T]) + Sync,
+) -> Vec<T> {
     let mut results = vec![empty; batch.rows];
     let ready = &mut results[batch.first_ready..];
     let block = ready.len().div_ceil(rayon::current_num_threads()).clamp(GROUP, MAX_BLOCK);
@@ -619,8 +623,13 @@ mod tests {
         assert!(std::is_x86_feature_detected!("avx2"), "this test needs a CPU with AVX2");
         // Widths of one register (the narrow walk) and wider, with and without cached boxes.
         for (dims, cache) in [1usize, 2, 3, 6, 8, 9, 13, 40].into_iter().flat_map(|d| [(d, true), (d, false)]) {
-            let mut forest =
-                ForestBuilder::new(dims).num_trees(20).sample_size(64).bounding_box_cache(cache).seed(dims as u64).build().unwrap();
+            let mut forest = ForestBuilder::new(dims)
+                .num_trees(20)
+                .sample_size(64)
+                .bounding_box_cache(cache)
+                .seed(dims as u64)
+                .build()
+                .unwrap();
             let mut state = 7u64;
             let mut next = move || {
                 state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);

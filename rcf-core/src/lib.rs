@@ -55,7 +55,7 @@ pub use config::{ForestBuilder, ForestConfig, MAX_DIMENSIONS, MAX_SAMPLE_SIZE, M
 pub use divector::DiVector;
 pub use error::{ConfigError, InputError, ModelFileError, RcfError};
 pub use forest::Forest;
+pub use impute::{Forecast, ForecastSteps, Imputation};
 pub use load_limits::{LoadLimits, DEFAULT_MAX_MODEL_MEMORY_BYTES, MAX_ARCHIVE_ENTRIES, MAX_METADATA_ENTRIES};
 pub use model_file::{DeclaredModel, ModelHeader, ModelPayload, FORMAT_VERSION};
-pub use impute::{Forecast, ForecastSteps, Imputation};
 pub use neighbours::Neighbour;

@@ -46,32 +46,11 @@ pub struct Limit {
 }
 
 const fn count(name: &'static str, min: usize, max: usize, expected: &'static str) -> Limit {
-    Limit {
-        name,
-        min: min as f64,
-        min_inclusive: true,
-        max: max as f64,
-        max_inclusive: true,
-        integer: true,
-        expected,
-    }
+    Limit { name, min: min as f64, min_inclusive: true, max: max as f64, max_inclusive: true, integer: true, expected }
 }
 
-const fn real(
-    name: &'static str,
-    min: (f64, bool),
-    max: (f64, bool),
-    expected: &'static str,
-) -> Limit {
-    Limit {
-        name,
-        min: min.0,
-        min_inclusive: min.1,
-        max: max.0,
-        max_inclusive: max.1,
-        integer: false,
-        expected,
-    }
+const fn real(name: &'static str, min: (f64, bool), max: (f64, bool), expected: &'static str) -> Limit {
+    Limit { name, min: min.0, min_inclusive: min.1, max: max.0, max_inclusive: max.1, integer: false, expected }
 }
 
 const ANY: (f64, bool) = (f64::INFINITY, false);
@@ -81,106 +60,49 @@ pub const INPUT_DIMS: Limit = count("input_dims", 1, MAX_DIMENSIONS, "between 1 
 /// Consecutive inputs joined into one point.
 pub const SHINGLE_SIZE: Limit = count("shingle_size", 1, MAX_DIMENSIONS, "between 1 and 65535");
 /// Dimensions of a shingled point.
-pub const DIMENSIONS: Limit = count(
-    "input_dims × shingle_size",
-    1,
-    MAX_DIMENSIONS,
-    "between 1 and 65535",
-);
+pub const DIMENSIONS: Limit = count("input_dims × shingle_size", 1, MAX_DIMENSIONS, "between 1 and 65535");
 /// Number of trees.
 pub const NUM_TREES: Limit = count("num_trees", 1, MAX_TREES, "between 1 and 10000");
 /// Points kept per tree.
 pub const SAMPLE_SIZE: Limit = count("sample_size", 1, MAX_SAMPLE_SIZE, "between 1 and 16384");
 /// Points seen before scores are produced.
-pub const OUTPUT_AFTER: Limit = count(
-    "output_after",
-    0,
-    MAX_OUTPUT_AFTER,
-    "between 0 and 4294967295",
-);
+pub const OUTPUT_AFTER: Limit = count("output_after", 0, MAX_OUTPUT_AFTER, "between 0 and 4294967295");
 /// Time decay of the reservoir.
 pub const TIME_DECAY: Limit = real("time_decay", (0.0, true), ANY, "a finite number ≥ 0");
 /// Share of the reservoir filled unconditionally while warming up.
-pub const INITIAL_ACCEPT_FRACTION: Limit = real(
-    "initial_accept_fraction",
-    (0.0, false),
-    (1.0, true),
-    "a number in (0, 1]",
-);
+pub const INITIAL_ACCEPT_FRACTION: Limit =
+    real("initial_accept_fraction", (0.0, false), (1.0, true), "a number in (0, 1]");
 /// Steps of a forecast the detector keeps calibrating.
-pub const FORECAST_HORIZON: Limit = count(
-    "forecast_horizon",
-    1,
-    MAX_FORECAST_HORIZON,
-    "between 1 and 10000",
-);
+pub const FORECAST_HORIZON: Limit = count("forecast_horizon", 1, MAX_FORECAST_HORIZON, "between 1 and 10000");
 /// Values a detector calibrates: `forecast_horizon × input_dims`.
-pub const CALIBRATED_VALUES: Limit = count(
-    "forecast_horizon × input_dims",
-    1,
-    MAX_CALIBRATED_VALUES,
-    "between 1 and 16384",
-);
+pub const CALIBRATED_VALUES: Limit =
+    count("forecast_horizon × input_dims", 1, MAX_CALIBRATED_VALUES, "between 1 and 16384");
 /// Steps of one forecast call.
 pub const HORIZON: Limit = count("horizon", 0, MAX_FORECAST_HORIZON, "between 0 and 10000");
 /// Values of one forecast call: `horizon × input_dims`.
-pub const FORECAST_VALUES: Limit = count(
-    "horizon × input_dims",
-    0,
-    MAX_FORECAST_VALUES,
-    "between 0 and 1048576",
-);
+pub const FORECAST_VALUES: Limit = count("horizon × input_dims", 0, MAX_FORECAST_VALUES, "between 0 and 1048576");
 /// Values of one batch attribution: `rows × input_dims × shingle_size`.
-pub const ATTRIBUTION_VALUES: Limit = count(
-    "rows × input_dims × shingle_size",
-    0,
-    MAX_ATTRIBUTION_VALUES,
-    "between 0 and 16777216",
-);
+pub const ATTRIBUTION_VALUES: Limit =
+    count("rows × input_dims × shingle_size", 0, MAX_ATTRIBUTION_VALUES, "between 0 and 16777216");
 /// Share of later values a forecast interval should cover.
 pub const COVERAGE: Limit = real("coverage", (0.0, true), (1.0, true), "a number in [0, 1]");
 /// Near neighbours asked for (a forest holds at most one per tree).
 pub const NEIGHBOURS: Limit = count("k", 1, MAX_TREES, "between 1 and 10000");
 /// Expected share of anomalies, which sets the detector's z-factor.
-pub const ANOMALY_RATE: Limit = real(
-    "anomaly_rate",
-    (0.0, false),
-    (0.5, true),
-    "a number in (0, 0.5]",
-);
+pub const ANOMALY_RATE: Limit = real("anomaly_rate", (0.0, false), (0.5, true), "a number in (0, 0.5]");
 /// Share of training rows the Python estimator's threshold flags as outliers.
-pub const CONTAMINATION: Limit = real(
-    "contamination",
-    (0.0, false),
-    (0.5, true),
-    "a number in (0, 0.5]",
-);
+pub const CONTAMINATION: Limit = real("contamination", (0.0, false), (0.5, true), "a number in (0, 0.5]");
 /// Deviations above the mean score at which the detector's threshold sits.
-pub const Z_FACTOR: Limit = real(
-    "z_factor",
-    (0.0, false),
-    (MAX_Z_FACTOR, true),
-    "a number in (0, 100]",
-);
+pub const Z_FACTOR: Limit = real("z_factor", (0.0, false), (MAX_Z_FACTOR, true), "a number in (0, 100]");
 /// Floor of the detector's threshold.
 pub const LOWER_THRESHOLD: Limit = real("lower_threshold", (0.0, true), ANY, "a finite number ≥ 0");
 /// Absolute and relative tolerances of the near-expected suppression.
-pub const IGNORE_NEAR_EXPECTED: Limit = real(
-    "ignore_near_expected",
-    (0.0, true),
-    ANY,
-    "a finite number ≥ 0",
-);
+pub const IGNORE_NEAR_EXPECTED: Limit = real("ignore_near_expected", (0.0, true), ANY, "a finite number ≥ 0");
 /// Factor of the noise suppression.
-pub const NOISE_SUPPRESSION: Limit =
-    real("noise_suppression", (0.0, true), ANY, "a finite number ≥ 0");
+pub const NOISE_SUPPRESSION: Limit = real("noise_suppression", (0.0, true), ANY, "a finite number ≥ 0");
 /// Share of near neighbours that suppresses an anomaly seen in a similar context.
-pub const SIMILAR_CONTEXT_SUPPRESSION: Limit = real(
-    "similar_context_suppression",
-    (0.0, true),
-    (1.0, true),
-    "a number in [0, 1]",
-);
+pub const SIMILAR_CONTEXT_SUPPRESSION: Limit =
+    real("similar_context_suppression", (0.0, true), (1.0, true), "a number in [0, 1]");
 
 /// Every limit, for front ends that check or list them by name.
 pub const ALL: &[Limit] = &[
@@ -216,16 +138,8 @@ pub fn find(name: &str) -> Option<&'static Limit> {
 impl Limit {
     /// True when `value` lies in the range (never for NaN).
     pub fn contains(&self, value: f64) -> bool {
-        let above = if self.min_inclusive {
-            value >= self.min
-        } else {
-            value > self.min
-        };
-        let below = if self.max_inclusive {
-            value <= self.max
-        } else {
-            value < self.max
-        };
+        let above = if self.min_inclusive { value >= self.min } else { value > self.min };
+        let below = if self.max_inclusive { value <= self.max } else { value < self.max };
         above && below && value.is_finite() && (!self.integer || value.fract() == 0.0)
     }
 
@@ -259,11 +173,7 @@ impl Limit {
     /// The error for a value, given as text, outside the range (for front ends whose numbers do
     /// not fit in a `usize` or `f64`).
     pub fn rejects(&self, value: String) -> ConfigError {
-        ConfigError::OutOfRange {
-            name: self.name,
-            value,
-            expected: self.expected,
-        }
+        ConfigError::OutOfRange { name: self.name, value, expected: self.expected }
     }
 
     /// The range in words, derived from the bounds: what [`Limit::expected`] must say.
@@ -271,11 +181,7 @@ impl Limit {
         if self.integer {
             format!("between {} and {}", self.min, self.max)
         } else if self.max.is_infinite() {
-            format!(
-                "a finite number {} {}",
-                if self.min_inclusive { "≥" } else { ">" },
-                self.min
-            )
+            format!("a finite number {} {}", if self.min_inclusive { "≥" } else { ">" }, self.min)
         } else {
             let open = if self.min_inclusive { '[' } else { '(' };
             let close = if self.max_inclusive { ']' } else { ')' };
@@ -321,18 +227,9 @@ mod tests {
     #[test]
     fn errors_name_the_parameter_the_value_and_the_range() {
         let e = FORECAST_HORIZON.check_count(1_000_000_000).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "invalid forecast_horizon: 1000000000 (between 1 and 10000)"
-        );
+        assert_eq!(e.to_string(), "invalid forecast_horizon: 1000000000 (between 1 and 10000)");
         let e = FORECAST_VALUES.check_product(usize::MAX, 2).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            format!(
-                "invalid horizon × input_dims: {} × 2 (between 0 and 1048576)",
-                usize::MAX
-            )
-        );
+        assert_eq!(e.to_string(), format!("invalid horizon × input_dims: {} × 2 (between 0 and 1048576)", usize::MAX));
         assert!(FORECAST_VALUES.check_product(1000, 1000).is_ok());
         assert!(FORECAST_VALUES.check_product(1025, 1024).is_err());
         assert_eq!(
@@ -352,9 +249,7 @@ mod tests {
             (&NUM_TREES, |b, v| b.num_trees(v as usize)),
             (&SAMPLE_SIZE, |b, v| b.sample_size(v as usize)),
             (&TIME_DECAY, |b, v| b.time_decay(v)),
-            (&INITIAL_ACCEPT_FRACTION, |b, v| {
-                b.initial_accept_fraction(v)
-            }),
+            (&INITIAL_ACCEPT_FRACTION, |b, v| b.initial_accept_fraction(v)),
         ];
         for (limit, set) in cases {
             let step = if limit.integer { 1.0 } else { 1e-9 };
@@ -378,19 +273,12 @@ mod tests {
         }
         // The configuration words this one as "at most 65535": same bound, other words.
         match ForestBuilder::new(300).shingle_size(300).seed(1).config() {
-            Err(ConfigError::OutOfRange {
-                name,
-                value,
-                expected,
-            }) => {
+            Err(ConfigError::OutOfRange { name, value, expected }) => {
                 assert_eq!((name, value.as_str()), (DIMENSIONS.name, "90000"));
                 assert!(expected.ends_with(&DIMENSIONS.max.to_string()));
             }
             other => panic!("90000 dimensions accepted: {other:?}"),
         }
-        assert_eq!(
-            ForestBuilder::new(0).seed(1).config().unwrap_err(),
-            INPUT_DIMS.rejects("0".into())
-        );
+        assert_eq!(ForestBuilder::new(0).seed(1).config().unwrap_err(), INPUT_DIMS.rejects("0".into()));
     }
 }

@@ -177,9 +177,9 @@ impl Detector {
     pub fn from_bytes(bytes: &[u8]) -> Result<Detector, ModelFileError> {
         match ModelPayload::from_bytes(bytes)? {
             ModelPayload::Detector(detector) => Ok(detector),
-            ModelPayload::Forest(_) => Err(ModelFileError::Inconsistent(
-                "this file holds a plain forest, not a thresholded detector".into(),
-            )),
+            ModelPayload::Forest(_) => {
+                Err(ModelFileError::Inconsistent("this file holds a plain forest, not a thresholded detector".into()))
+            }
         }
     }
 }
@@ -270,7 +270,10 @@ pub fn read_header(bytes: &[u8]) -> Result<ModelHeader, ModelFileError> {
         return Err(ModelFileError::Truncated { expected, found: bytes.len() as u64 });
     }
     if payload_len < available {
-        return Err(ModelFileError::Inconsistent(format!("{} unexpected bytes after the payload", available - payload_len)));
+        return Err(ModelFileError::Inconsistent(format!(
+            "{} unexpected bytes after the payload",
+            available - payload_len
+        )));
     }
     Ok(ModelHeader { version, payload_len: payload_len as usize, checksum: word(24) })
 }

@@ -48,6 +48,9 @@ impl Shingle {
     }
 
     pub(crate) fn is_consistent(&self, input_dims: usize, size: usize) -> bool {
-        self.input_dims == input_dims && self.size == size && self.values.len() == input_dims * size && self.filled <= size
+        self.input_dims == input_dims
+            && self.size == size
+            && self.values.len() == input_dims * size
+            && self.filled <= size
     }
 }

@@ -127,10 +127,7 @@ fn fit_samples_min_of_rows_and_capacity_into_equal_disjoint_trees() {
 fn fit_reports_the_bad_row() {
     let config = ForestBuilder::new(2).seed(1).config().unwrap();
     let rows = vec![vec![1.0, 2.0], vec![3.0], vec![1.0, 1.0]];
-    assert_eq!(
-        Forest::fit(config, &rows).unwrap_err().to_string(),
-        "row 1: expected 2 values per point, found 1"
-    );
+    assert_eq!(Forest::fit(config, &rows).unwrap_err().to_string(), "row 1: expected 2 values per point, found 1");
 }
 
 #[test]
@@ -145,8 +142,10 @@ fn same_seed_same_scores_regardless_of_thread_count() {
     };
     let (a, b) = (build(), build());
     let queries: Vec<f32> = stream.iter().rev().take(500).flatten().copied().collect();
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| a.score_batch(&queries)).unwrap();
-    let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(|| b.score_batch(&queries)).unwrap();
+    let one =
+        rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| a.score_batch(&queries)).unwrap();
+    let two =
+        rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(|| b.score_batch(&queries)).unwrap();
     assert_eq!(one, two);
     // The batch equals scoring the same inputs one at a time along the shingle.
     let mut stepwise = a.clone();
@@ -265,7 +264,14 @@ fn without_the_box_cache_very_deep_trees_score_identically() {
     // one side, so the trees become chains far deeper than balanced trees (over 64 levels), the
     // case where a walk with a fixed-size stack would have to fall back to a growable one.
     let build = |cache: bool| {
-        ForestBuilder::new(1).num_trees(4).sample_size(256).time_decay(0.0).seed(2).bounding_box_cache(cache).build().unwrap()
+        ForestBuilder::new(1)
+            .num_trees(4)
+            .sample_size(256)
+            .time_decay(0.0)
+            .seed(2)
+            .bounding_box_cache(cache)
+            .build()
+            .unwrap()
     };
     let (mut cached, mut lean) = (build(true), build(false));
     for k in 0..146 {
@@ -286,7 +292,14 @@ fn without_the_box_cache_very_deep_trees_score_identically() {
 fn without_the_box_cache_results_are_bit_identical_and_memory_is_smaller() {
     let stream = reference_stream(6000, 3);
     let build = |cache: bool| {
-        ForestBuilder::new(3).shingle_size(4).num_trees(20).sample_size(64).seed(11).bounding_box_cache(cache).build().unwrap()
+        ForestBuilder::new(3)
+            .shingle_size(4)
+            .num_trees(20)
+            .sample_size(64)
+            .seed(11)
+            .bounding_box_cache(cache)
+            .build()
+            .unwrap()
     };
     let (mut cached, mut lean) = (build(true), build(false));
     for p in &stream {

@@ -44,7 +44,10 @@ fn run_reference(transform: Transform, points: usize) -> Flags {
 fn reference_stream_spikes_are_graded_and_false_alarms_stay_below_a_tenth_of_a_percent() {
     for transform in [Transform::None, Transform::Normalize] {
         let f = run_reference(transform, 50_000);
-        println!("{transform:?}: spikes graded {}/{}, normal flagged {}/{}", f.spikes_graded, f.spikes, f.normal_flagged, f.normal);
+        println!(
+            "{transform:?}: spikes graded {}/{}, normal flagged {}/{}",
+            f.spikes_graded, f.spikes, f.normal_flagged, f.normal
+        );
         assert_eq!(f.spikes_graded, f.spikes, "{transform:?}");
         // Under 0.1 %: the corrector (noise, similar context, echoes, continuations) leaves
         // only alarms that are news.
@@ -130,7 +133,8 @@ fn forest_imputation_beats_previous_value_and_linear_interpolation() {
     let mut rng = SplitMix64(99);
     let mut errors = [0.0f64; 3]; // forest, previous, linear
     let mut count = 0;
-    let mut detector = DetectorBuilder::new(1).shingle_size(24).num_trees(50).seed(2).fill(FillMethod::Forest).build().unwrap();
+    let mut detector =
+        DetectorBuilder::new(1).shingle_size(24).num_trees(50).seed(2).fill(FillMethod::Forest).build().unwrap();
     for t in 0..series.len() {
         let removed = t > 1000 && t + 1 < series.len() && rng.uniform() < 0.1;
         if removed {
@@ -148,7 +152,10 @@ fn forest_imputation_beats_previous_value_and_linear_interpolation() {
         }
     }
     let rmse: Vec<f64> = errors.iter().map(|e| (e / count as f64).sqrt()).collect();
-    println!("imputation RMSE over {count} removed values: forest {:.3}, previous {:.3}, linear {:.3}", rmse[0], rmse[1], rmse[2]);
+    println!(
+        "imputation RMSE over {count} removed values: forest {:.3}, previous {:.3}, linear {:.3}",
+        rmse[0], rmse[1], rmse[2]
+    );
     assert!(rmse[0] < rmse[1] && rmse[0] < rmse[2]);
 }
 
@@ -224,7 +231,15 @@ fn recurring_spikes(points: usize) -> Vec<f32> {
     (0..points)
         .map(|t| {
             let base = (t as f32 * std::f32::consts::TAU / 50.0).sin() + 0.05 * ((t * 7919 % 13) as f32 - 6.0);
-            let spike = if t % 100 == 99 { if t == points - 1 { 16.0 } else { 8.0 } } else { 0.0 };
+            let spike = if t % 100 == 99 {
+                if t == points - 1 {
+                    16.0
+                } else {
+                    8.0
+                }
+            } else {
+                0.0
+            };
             base + spike
         })
         .collect()
@@ -236,8 +251,13 @@ fn recurring_spikes_stop_being_news_but_a_new_height_is_reported() {
     let run = |support: f64| {
         let mut detector = DetectorBuilder::new(1).seed(3).similar_context_suppression(support).build().unwrap();
         let out = detector.process_series(&series, None).unwrap();
-        let late_spikes: Vec<_> = out.iter().enumerate().filter(|(t, _)| t % 100 == 99 && *t >= 3000).map(|(_, d)| d).collect();
-        (late_spikes.iter().filter(|d| d.grade > 0.0).count(), late_spikes.iter().filter(|d| d.suppression == Suppression::SimilarContext).count(), out.last().unwrap().grade)
+        let late_spikes: Vec<_> =
+            out.iter().enumerate().filter(|(t, _)| t % 100 == 99 && *t >= 3000).map(|(_, d)| d).collect();
+        (
+            late_spikes.iter().filter(|d| d.grade > 0.0).count(),
+            late_spikes.iter().filter(|d| d.suppression == Suppression::SimilarContext).count(),
+            out.last().unwrap().grade,
+        )
     };
     let (graded, similar, last) = run(0.1);
     let (graded_without, similar_without, _) = run(0.0);

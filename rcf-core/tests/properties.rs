@@ -185,7 +185,8 @@ fn crc32fast_hash(data: &[u8]) -> u32 {
 
 #[test]
 fn fit_on_no_rows_gives_an_empty_forest_that_scores_zero() {
-    let empty = Forest::fit(ForestBuilder::new(2).num_trees(3).seed(1).config().unwrap(), Vec::<Vec<f32>>::new()).unwrap();
+    let empty =
+        Forest::fit(ForestBuilder::new(2).num_trees(3).seed(1).config().unwrap(), Vec::<Vec<f32>>::new()).unwrap();
     assert_eq!(empty.stored_points(), 0);
     assert_eq!(empty.score(&[1.0, 2.0]).unwrap(), 0.0);
 }

@@ -8,7 +8,9 @@ use numpy::ndarray::{Array2, Array3};
 use numpy::{PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use rcf_core::detector::{AnomalyDescriptor, Detector, DetectorBuilder, DetectorError, FillMethod, Suppression, Transform};
+use rcf_core::detector::{
+    AnomalyDescriptor, Detector, DetectorBuilder, DetectorError, FillMethod, Suppression, Transform,
+};
 use rcf_core::{ForestConfig, ModelPayload};
 
 use crate::errors::{guarded, Error};
@@ -330,7 +332,9 @@ impl PyDetector {
         }
         let rows = x.as_slice().map_err(|_| Error::Value("X must be a C-contiguous float32 array".into()))?;
         let ts = match &timestamps {
-            Some(t) => Some(t.as_slice().map_err(|_| Error::Value("timestamps must be a contiguous int64 array".into()))?),
+            Some(t) => {
+                Some(t.as_slice().map_err(|_| Error::Value("timestamps must be a contiguous int64 array".into()))?)
+            }
             None => None,
         };
         let n = x.shape()[0];

@@ -103,7 +103,9 @@ fn detector_error(e: DetectorError) -> PyErr {
         DetectorError::TimestampNotIncreasing { previous, found } => invalid_input(
             row,
             None,
-            format!("timestamp {found} is not after the previous timestamp {previous}; timestamps must increase strictly"),
+            format!(
+                "timestamp {found} is not after the previous timestamp {previous}; timestamps must increase strictly"
+            ),
         ),
         DetectorError::InRow { .. } => invalid_input(row, None, inner.to_string()),
         DetectorError::Unsupported(msg) => PyValueError::new_err(msg),
@@ -117,13 +119,10 @@ fn input_error(e: InputError) -> PyErr {
         other => (None, other),
     };
     let (column, what) = match inner {
-        InputError::NonFinite { index, value } => (
-            Some(index),
-            format!("value is {value}; only finite numbers are accepted"),
-        ),
-        InputError::WrongLength { expected, found } => {
-            (None, format!("expected {expected} values, found {found}"))
+        InputError::NonFinite { index, value } => {
+            (Some(index), format!("value is {value}; only finite numbers are accepted"))
         }
+        InputError::WrongLength { expected, found } => (None, format!("expected {expected} values, found {found}")),
         other => (None, other.to_string()),
     };
     invalid_input(row, column, what)
@@ -150,8 +149,7 @@ fn invalid_input(row: Option<usize>, column: Option<usize>, what: String) -> PyE
 
 /// Runs `f`, turning a panic into [`Error::Internal`].
 pub fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|payload| Err(Error::Internal(panic_message(payload))))
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(Error::Internal(panic_message(payload))))
 }
 
 fn panic_message(payload: Box<dyn Any + Send>) -> String {

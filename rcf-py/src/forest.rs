@@ -33,26 +33,18 @@ pub struct PyForest {
 fn rows<'a>(x: &'a PyReadonlyArray2<'_, f32>, input_dims: usize) -> Result<&'a [f32], Error> {
     let width = x.shape()[1];
     if width != input_dims {
-        return Err(Error::Value(format!(
-            "X has {width} features per row, but the forest expects {input_dims}"
-        )));
+        return Err(Error::Value(format!("X has {width} features per row, but the forest expects {input_dims}")));
     }
     // as_slice() also accepts Fortran order, which would be read transposed: insist on C order.
     if !x.is_c_contiguous() {
-        return Err(Error::Value(
-            "X must be a C-contiguous float32 array".into(),
-        ));
+        return Err(Error::Value("X must be a C-contiguous float32 array".into()));
     }
-    x.as_slice()
-        .map_err(|_| Error::Value("X must be a C-contiguous float32 array".into()))
+    x.as_slice().map_err(|_| Error::Value("X must be a C-contiguous float32 array".into()))
 }
 
 impl PyForest {
     pub(crate) fn wrap(forest: Forest) -> Self {
-        PyForest {
-            config: forest.config().clone(),
-            inner: RwLock::new(forest),
-        }
+        PyForest { config: forest.config().clone(), inner: RwLock::new(forest) }
     }
 
     fn read(&self) -> Result<RwLockReadGuard<'_, Forest>, Error> {
@@ -68,11 +60,7 @@ impl PyForest {
     }
 
     /// Runs `f` on the forest under the shared lock, with the GIL released while waiting for it.
-    fn with_read<T: Send>(
-        &self,
-        py: Python<'_>,
-        f: impl FnOnce(&Forest) -> T + Send,
-    ) -> Result<T, Error> {
+    fn with_read<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&Forest) -> T + Send) -> Result<T, Error> {
         py.detach(|| guarded(|| Ok(f(&*self.read()?))))
     }
 }
@@ -95,11 +83,7 @@ pub(crate) fn forecast_arrays<'py>(
     horizon: usize,
     dims: usize,
     f: rcf_core::Forecast,
-) -> PyResult<(
-    Bound<'py, PyArray2<f32>>,
-    Bound<'py, PyArray2<f32>>,
-    Bound<'py, PyArray2<f32>>,
-)> {
+) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>)> {
     let shape = |v: Vec<f32>| -> Result<Array2<f32>, Error> {
         Array2::from_shape_vec((horizon, dims), v).map_err(|e| Error::Internal(e.to_string()))
     };
@@ -111,10 +95,7 @@ pub(crate) fn forecast_arrays<'py>(
 }
 
 fn poisoned() -> Error {
-    Error::Internal(
-        "the forest is unusable after an earlier internal error; load it again from a saved copy"
-            .into(),
-    )
+    Error::Internal("the forest is unusable after an earlier internal error; load it again from a saved copy".into())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -194,16 +175,8 @@ impl PyForest {
         n_jobs: Option<i64>,
     ) -> PyResult<Self> {
         let d = x.shape()[1];
-        let b = builder(
-            d,
-            shingle_size,
-            num_trees,
-            sample_size,
-            time_decay,
-            output_after,
-            initial_accept_fraction,
-            seed,
-        )?;
+        let b =
+            builder(d, shingle_size, num_trees, sample_size, time_decay, output_after, initial_accept_fraction, seed)?;
         let threads = pool::threads_for(n_jobs)?;
         let data = rows(&x, d)?;
         let forest = py.detach(|| {
@@ -292,11 +265,7 @@ impl PyForest {
 
     /// Each row of `x` with its NaN values filled by the forest, each row imputed as the next input
     /// of the stream (independently of the other rows).
-    fn impute<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyReadonlyArray2<'py, f32>,
-    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    fn impute<'py>(&self, py: Python<'py>, x: PyReadonlyArray2<'py, f32>) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let d = self.input_dims()?;
         let data = rows(&x, d)?;
         let n = x.shape()[0];
@@ -314,11 +283,7 @@ impl PyForest {
     }
 
     /// Density of the sample around each row of `x`, each row taken as the next input.
-    fn density<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyReadonlyArray2<'py, f32>,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn density<'py>(&self, py: Python<'py>, x: PyReadonlyArray2<'py, f32>) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let d = self.input_dims()?;
         let data = rows(&x, d)?;
         let out = py.detach(|| {
@@ -341,11 +306,7 @@ impl PyForest {
         py: Python<'py>,
         x: PyReadonlyArray1<'py, f32>,
         k: usize,
-    ) -> PyResult<(
-        Bound<'py, PyArray2<f32>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-    )> {
+    ) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
         let input = x.as_slice().map_err(|_| Error::Value("x must be a contiguous float32 array".into()))?;
         limits::NEIGHBOURS.check_count(k).map_err(Error::from)?;
         let dims = self.config.dimensions();
@@ -379,11 +340,7 @@ impl PyForest {
         py: Python<'py>,
         horizon: usize,
         coverage: f64,
-    ) -> PyResult<(
-        Bound<'py, PyArray2<f32>>,
-        Bound<'py, PyArray2<f32>>,
-        Bound<'py, PyArray2<f32>>,
-    )> {
+    ) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>)> {
         check_forecast(self.config.shingle_size)?;
         let d = self.config.input_dims;
         let f = py.detach(|| {
@@ -404,11 +361,7 @@ impl PyForest {
     }
 
     /// Scores each row as the next point of the stream, then inserts it.
-    fn score_update<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyReadonlyArray2<'py, f32>,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn score_update<'py>(&self, py: Python<'py>, x: PyReadonlyArray2<'py, f32>) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let data = rows(&x, self.input_dims()?)?;
         let scores = py.detach(|| guarded(|| Ok(self.write()?.score_update_batch(data)?)))?;
         Ok(PyArray1::from_vec(py, scores))
@@ -445,12 +398,12 @@ impl PyForest {
                 let mut manifest = Manifest::describe(&forest, &[], created_by);
                 manifest.hyperparameters = hyperparameters;
                 manifest.training =
-                    training.map(|(records, score_mean, score_std)| TrainingStats {
-                        records,
-                        score_mean,
-                        score_std,
-                    });
-                Ok(if compact { artifact::pack_compact(&forest, &manifest) } else { artifact::pack(&forest, &manifest) })
+                    training.map(|(records, score_mean, score_std)| TrainingStats { records, score_mean, score_std });
+                Ok(if compact {
+                    artifact::pack_compact(&forest, &manifest)
+                } else {
+                    artifact::pack(&forest, &manifest)
+                })
             })
         })?;
         Ok(PyBytes::new(py, &bytes))
@@ -460,10 +413,8 @@ impl PyForest {
     #[staticmethod]
     fn unpack(py: Python<'_>, data: &[u8]) -> PyResult<(Self, Option<String>)> {
         let (forest, manifest) = py.detach(|| guarded(|| Ok(artifact::read_any(data)?)))?;
-        let json = manifest
-            .map(|m| serde_json::to_string(&m))
-            .transpose()
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        let json =
+            manifest.map(|m| serde_json::to_string(&m)).transpose().map_err(|e| Error::Internal(e.to_string()))?;
         Ok((PyForest::wrap(forest), json))
     }
 
@@ -536,9 +487,7 @@ impl PyForest {
     }
 
     /// Pickles as the model file bytes.
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
         let py = slf.py();
         let from_bytes = py.get_type::<PyForest>().getattr("from_bytes")?;
         Ok((from_bytes, (slf.get().to_bytes(py)?,)))

@@ -19,10 +19,7 @@ fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(detector::read_model, m)?)?;
     m.add_function(wrap_pyfunction!(loading::load_artifact, m)?)?;
     m.add("SUPPRESSIONS", detector::SUPPRESSIONS.to_vec())?;
-    m.add(
-        "InvalidInputError",
-        py.get_type::<errors::InvalidInputError>(),
-    )?;
+    m.add("InvalidInputError", py.get_type::<errors::InvalidInputError>())?;
     m.add("ModelFileError", py.get_type::<errors::ModelFileError>())?;
     m.add("FORMAT_VERSION", rcf_core::FORMAT_VERSION)?;
     m.add("LIMITS", limits::table(py)?)?;
@@ -38,7 +35,6 @@ fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// surfaces as `RuntimeError` instead of crossing into Python.
 #[pyfunction(name = "_panic_for_testing")]
 fn panic_for_testing(py: Python<'_>) -> PyResult<()> {
-    let result: Result<(), errors::Error> =
-        py.detach(|| errors::guarded(|| panic!("deliberate panic")));
+    let result: Result<(), errors::Error> = py.detach(|| errors::guarded(|| panic!("deliberate panic")));
     Ok(result?)
 }

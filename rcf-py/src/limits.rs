@@ -20,62 +20,34 @@ const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 /// float otherwise). Raises `ValueError` naming the parameter, the value and the range, or
 /// `TypeError` for a value of the wrong type.
 #[pyfunction]
-pub fn check_parameter(
-    py: Python<'_>,
-    name: &str,
-    value: &Bound<'_, PyAny>,
-) -> PyResult<Py<PyAny>> {
-    let limit = limits::find(name)
-        .ok_or_else(|| PyValueError::new_err(format!("no limit is known for {name:?}")))?;
+pub fn check_parameter(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let limit = limits::find(name).ok_or_else(|| PyValueError::new_err(format!("no limit is known for {name:?}")))?;
     if !limit.integer {
-        let number: f64 = value.extract().map_err(|_| {
-            PyTypeError::new_err(format!("{name} must be a number, got {}", type_name(value)))
-        })?;
+        let number: f64 = value
+            .extract()
+            .map_err(|_| PyTypeError::new_err(format!("{name} must be a number, got {}", type_name(value))))?;
         let checked = limit.check(number).map_err(Error::from)?;
         return Ok(checked.into_pyobject(py)?.into_any().unbind());
     }
     if !value.is_instance_of::<PyInt>() || value.is_instance_of::<PyBool>() {
-        return Err(PyTypeError::new_err(format!(
-            "{name} must be an int, got {}",
-            type_name(value)
-        )));
+        return Err(PyTypeError::new_err(format!("{name} must be an int, got {}", type_name(value))));
     }
     // An int beyond 64 bits (or negative) is out of every range; say so with its own digits.
-    let checked = match value
-        .extract::<u64>()
-        .ok()
-        .and_then(|v| usize::try_from(v).ok())
-    {
+    let checked = match value.extract::<u64>().ok().and_then(|v| usize::try_from(v).ok()) {
         Some(v) => limit.check_count(v),
         None => Err(limit.rejects(value.str()?.to_string())),
     };
-    Ok(checked
-        .map_err(Error::from)?
-        .into_pyobject(py)?
-        .into_any()
-        .unbind())
+    Ok(checked.map_err(Error::from)?.into_pyobject(py)?.into_any().unbind())
 }
 
 fn type_name(value: &Bound<'_, PyAny>) -> String {
-    value
-        .get_type()
-        .name()
-        .map_or_else(|_| "?".into(), |n| n.to_string())
+    value.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
 }
 
 /// `{name: {"min", "max", "min_inclusive", "max_inclusive", "integer", "expected"}}`.
 pub fn table<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
-    for Limit {
-        name,
-        min,
-        min_inclusive,
-        max,
-        max_inclusive,
-        integer,
-        expected,
-    } in limits::ALL
-    {
+    for Limit { name, min, min_inclusive, max, max_inclusive, integer, expected } in limits::ALL {
         let d = PyDict::new(py);
         if *integer {
             d.set_item("min", *min as u64)?;

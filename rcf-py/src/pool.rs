@@ -22,9 +22,7 @@ pub fn threads_for(n_jobs: Option<i64>) -> Result<usize, Error> {
     let cores = cores() as i64;
     match n_jobs {
         None | Some(-1) => Ok(cores as usize),
-        Some(0) => Err(Error::Value(
-            "n_jobs must not be 0 (use None or -1 for every core)".into(),
-        )),
+        Some(0) => Err(Error::Value("n_jobs must not be 0 (use None or -1 for every core)".into())),
         Some(k) if k > 0 => Ok(k.min(cores) as usize),
         Some(k) => Ok(cores.saturating_add(1).saturating_add(k).max(1) as usize),
     }
@@ -50,9 +48,7 @@ pub fn install<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result<
                     .num_threads(threads)
                     .thread_name(|i| format!("rcf-worker-{i}"))
                     .build()
-                    .map_err(|e| {
-                        Error::Internal(format!("could not start {threads} worker threads: {e}"))
-                    })?;
+                    .map_err(|e| Error::Internal(format!("could not start {threads} worker threads: {e}")))?;
                 let pool = Arc::new(pool);
                 if pools.len() >= MAX_POOLS {
                     pools.remove(0);

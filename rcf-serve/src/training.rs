@@ -178,7 +178,8 @@ where
         let read = reader.join().map_err(|_| anyhow!("the data reader thread panicked"))?;
         let records = read.map_err(|e| anyhow!(e))?;
         let forest = fitted.map_err(|e| anyhow!("training data: {e}"))?;
-        let stats_runs = if whole_chunks { chunk_sample.iter().map(|c| c.as_ref().clone()).collect() } else { vec![stats] };
+        let stats_runs =
+            if whole_chunks { chunk_sample.iter().map(|c| c.as_ref().clone()).collect() } else { vec![stats] };
         Ok(Fitted { forest, records, stats_runs })
     })
 }

@@ -59,13 +59,17 @@ impl Fixture {
     }
     fn train(&self, input: &Path, extra: &[&str]) -> PathBuf {
         let model = self.path("model.tar.gz");
-        let mut args = vec!["train", "--input", path(input), "--output", path(&model), "--num-trees", "50", "--sample-size", "64"];
+        let mut args =
+            vec!["train", "--input", path(input), "--output", path(&model), "--num-trees", "50", "--sample-size", "64"];
         args.extend_from_slice(extra);
         ok(&rcf(&args));
         model
     }
     fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(self.dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }
@@ -105,7 +109,8 @@ fn train_score_inspect_round_trip_with_attribution() {
         let parts: f64 = row[2..].iter().map(|v| v.parse::<f64>().unwrap()).sum();
         assert!((parts - score).abs() <= 1e-6 * score.max(1.0), "row {i}: attribution {parts} vs score {score}");
     }
-    let best = rows[1..].iter().max_by(|a, b| a[1].parse::<f64>().unwrap().total_cmp(&b[1].parse::<f64>().unwrap())).unwrap();
+    let best =
+        rows[1..].iter().max_by(|a, b| a[1].parse::<f64>().unwrap().total_cmp(&b[1].parse::<f64>().unwrap())).unwrap();
     assert_eq!(best[0], "r1500", "the outlier scores highest");
     let high_b: f64 = best[3].parse().unwrap();
     assert!(high_b > 0.5 * best[1].parse::<f64>().unwrap(), "attribution points at column b (high): {best:?}");
@@ -121,7 +126,8 @@ fn a_compact_model_is_version_3_and_still_finds_the_outlier() {
     let scores = f.path("scores.csv");
     ok(&rcf(&["score", "--model", path(&model), "--input", path(&data), "--output", path(&scores)]));
     let rows = csv_rows(&std::fs::read_to_string(&scores).unwrap());
-    let best = rows[1..].iter().max_by(|a, b| a[1].parse::<f64>().unwrap().total_cmp(&b[1].parse::<f64>().unwrap())).unwrap();
+    let best =
+        rows[1..].iter().max_by(|a, b| a[1].parse::<f64>().unwrap().total_cmp(&b[1].parse::<f64>().unwrap())).unwrap();
     assert_eq!(best[0], "r1500", "the outlier scores highest with regrown trees");
 }
 
@@ -132,7 +138,17 @@ fn scores_do_not_depend_on_the_batch_size_even_with_shingling() {
     for shingle in ["1", "4"] {
         let model = f.train(&data, &["--id-column", "id", "--shingle-size", shingle]);
         let run = |batch: &str| {
-            ok(&rcf(&["score", "--model", path(&model), "--input", path(&data), "--output", "-", "--batch-size", batch]))
+            ok(&rcf(&[
+                "score",
+                "--model",
+                path(&model),
+                "--input",
+                path(&data),
+                "--output",
+                "-",
+                "--batch-size",
+                batch,
+            ]))
         };
         let whole = run("100000");
         assert_eq!(run("7"), whole, "shingle {shingle}: batch size 7 differs");
@@ -180,7 +196,10 @@ fn training_is_deterministic_and_reads_stdin_and_json_lines() {
     let csv_scores: Vec<f64> = csv_out.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
     let json_scores: Vec<f64> = lines.iter().map(|l| l["score"].as_f64().unwrap()).collect();
     // serde_json's default float parser may be one ulp off; the model computed the same scores.
-    assert!(csv_scores.iter().zip(&json_scores).all(|(a, b)| (a - b).abs() <= 1e-12 * a.abs()), "JSON Lines scores differ from CSV");
+    assert!(
+        csv_scores.iter().zip(&json_scores).all(|(a, b)| (a - b).abs() <= 1e-12 * a.abs()),
+        "JSON Lines scores differ from CSV"
+    );
 }
 
 #[test]
@@ -207,19 +226,37 @@ fn bad_inputs_fail_with_line_column_and_what_was_expected() {
 
     let bad = f.file("bad.csv", "id,a,b,c\nx1,1,2,3\nx2,1,oops,3\n");
     let out = f.path("out.csv");
-    fails_with(&rcf(&["score", "--model", m, "--input", path(&bad), "--output", path(&out)]), "bad.csv: line 3, column 3 (b): expected a number, found \"oops\"");
+    fails_with(
+        &rcf(&["score", "--model", m, "--input", path(&bad), "--output", path(&out)]),
+        "bad.csv: line 3, column 3 (b): expected a number, found \"oops\"",
+    );
     assert!(!out.exists(), "a failed run leaves no output");
     assert_eq!(f.names(), ["bad.csv", "data.csv", "model.tar.gz"], "and no temporary file");
 
     let ragged = f.file("ragged.csv", "id,a,b,c\nx1,1,2,3\nx2,1,2\n");
-    fails_with(&rcf(&["score", "--model", m, "--input", path(&ragged)]), "ragged.csv: line 3: expected 4 columns (like the header), found 3");
+    fails_with(
+        &rcf(&["score", "--model", m, "--input", path(&ragged)]),
+        "ragged.csv: line 3: expected 4 columns (like the header), found 3",
+    );
     let narrow = f.file("narrow.csv", "id,a,b\nx1,1,2\n");
-    fails_with(&rcf(&["score", "--model", m, "--input", path(&narrow)]), "found 2 feature columns (a, b) but the model expects 3 (a, b, c)");
+    fails_with(
+        &rcf(&["score", "--model", m, "--input", path(&narrow)]),
+        "found 2 feature columns (a, b) but the model expects 3 (a, b, c)",
+    );
     let inf = f.file("inf.csv", "id,a,b,c\nx1,1,2,1e40\n");
-    fails_with(&rcf(&["score", "--model", m, "--input", path(&inf)]), "line 2, column 4 (c): expected a finite number within float32 range, found \"1e40\"");
-    fails_with(&rcf(&["score", "--model", path(&f.path("missing.tar.gz")), "--input", path(&data)]), "missing.tar.gz: no such file");
+    fails_with(
+        &rcf(&["score", "--model", m, "--input", path(&inf)]),
+        "line 2, column 4 (c): expected a finite number within float32 range, found \"1e40\"",
+    );
+    fails_with(
+        &rcf(&["score", "--model", path(&f.path("missing.tar.gz")), "--input", path(&data)]),
+        "missing.tar.gz: no such file",
+    );
     fails_with(&rcf(&["score", "--model", path(&data), "--input", path(&data)]), "not a model");
-    fails_with(&rcf(&["train", "--input", path(&data), "--output", path(&f.path("m2")), "--label-column", "y"]), "--label-column \"y\": ");
+    fails_with(
+        &rcf(&["train", "--input", path(&data), "--output", path(&f.path("m2")), "--label-column", "y"]),
+        "--label-column \"y\": ",
+    );
     let headerless = f.file("nohead.csv", "1,2,3\n4,5,6\n");
     fails_with(
         &rcf(&["train", "--input", path(&headerless), "--output", path(&f.path("m3.tar.gz")), "--id-column", "ts"]),
@@ -227,11 +264,17 @@ fn bad_inputs_fail_with_line_column_and_what_was_expected() {
     );
     fails_with(&rcf(&["train", "--input", path(&data)]), "needs --output");
     fails_with(&rcf(&["train", "--output", path(&f.path("m6"))]), "rcf train --output needs --input");
-    fails_with(&rcf(&["train", "--input", path(&data), "--output", path(&f.path("m4")), "--num-trees", "0"]), "invalid forest configuration: invalid num_trees: 0");
+    fails_with(
+        &rcf(&["train", "--input", path(&data), "--output", path(&f.path("m4")), "--num-trees", "0"]),
+        "invalid forest configuration: invalid num_trees: 0",
+    );
     fails_with(&rcf(&["score", "--model", m, "--input", "gs://bucket/key"]), "unsupported URI scheme");
     fails_with(&rcf(&["score", "--model", m, "--input", "s3://bucket-only"]), "expected s3://bucket/key");
     let empty = f.file("empty.csv", "");
-    fails_with(&rcf(&["train", "--input", path(&empty), "--output", path(&f.path("m5"))]), "empty.csv: the input is empty");
+    fails_with(
+        &rcf(&["train", "--input", path(&empty), "--output", path(&f.path("m5"))]),
+        "empty.csv: the input is empty",
+    );
 }
 
 #[test]
@@ -253,15 +296,30 @@ fn detect_grades_a_spike_and_explains_it() {
     assert_eq!(
         rows[0],
         [
-            "timestamp", "requests", "errors", "score", "grade", "threshold", "confidence", "relative_index", "expected_requests",
-            "expected_errors", "high_requests", "high_errors", "low_requests", "low_errors"
+            "timestamp",
+            "requests",
+            "errors",
+            "score",
+            "grade",
+            "threshold",
+            "confidence",
+            "relative_index",
+            "expected_requests",
+            "expected_errors",
+            "high_requests",
+            "high_errors",
+            "low_requests",
+            "low_errors"
         ]
     );
     assert_eq!(rows.len(), 1501);
     assert_eq!(rows[1][0], "2024-01-01 00:00:00");
     let spike = &rows[1201];
     assert!(spike[4].parse::<f64>().unwrap() > 0.0, "the spike is graded: {spike:?}");
-    assert!(spike[11].parse::<f64>().unwrap() > spike[10].parse::<f64>().unwrap(), "attributed to errors going up: {spike:?}");
+    assert!(
+        spike[11].parse::<f64>().unwrap() > spike[10].parse::<f64>().unwrap(),
+        "attributed to errors going up: {spike:?}"
+    );
     assert!(spike[9].parse::<f64>().unwrap() < 20.0, "expected errors are normal: {spike:?}");
     let graded = rows[1..].iter().filter(|r| r[4].parse::<f64>().unwrap() > 0.0).count();
     assert!(graded < 30, "{graded} rows graded anomalous");
@@ -272,7 +330,10 @@ fn detect_grades_a_spike_and_explains_it() {
         "bad.csv: line 3, column timestamp: expected a timestamp like 2024-03-04 13:00:00 or an integer, found \"not-a-time\"",
     );
     let back = f.file("back.csv", "timestamp,v\n5,1\n4,2\n");
-    fails_with(&rcf(&["detect", "--input", path(&back)]), "back.csv: line 3: timestamp \"4\" is not after the previous one (\"5\")");
+    fails_with(
+        &rcf(&["detect", "--input", path(&back)]),
+        "back.csv: line 3: timestamp \"4\" is not after the previous one (\"5\")",
+    );
 }
 
 #[test]

@@ -16,30 +16,18 @@ use common::*;
 /// A server started under `prlimit --nofile=N` as well as the harness's `--as` cap.
 fn start_with_nofile(model_dir: &std::path::Path, nofile: u32, envs: &[(&str, &str)]) -> Server {
     let mut cmd = std::process::Command::new("prlimit");
-    cmd.arg(format!("--nofile={nofile}"))
-        .arg(format!("--as={}", memory_cap()))
-        .arg("--")
-        .arg(bin());
-    cmd.args(["serve", "--host", "127.0.0.1", "--port", "0", "--model-dir"])
-        .arg(model_dir);
-    cmd.env_remove("SAGEMAKER_BIND_TO_PORT")
-        .env_remove("SAGEMAKER_MAX_PAYLOAD_IN_MB");
+    cmd.arg(format!("--nofile={nofile}")).arg(format!("--as={}", memory_cap())).arg("--").arg(bin());
+    cmd.args(["serve", "--host", "127.0.0.1", "--port", "0", "--model-dir"]).arg(model_dir);
+    cmd.env_remove("SAGEMAKER_BIND_TO_PORT").env_remove("SAGEMAKER_MAX_PAYLOAD_IN_MB");
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rcf serve");
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn rcf serve");
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
             if tx.send(line).is_err() {
                 break;
             }
@@ -50,13 +38,7 @@ fn start_with_nofile(model_dir: &std::path::Path, nofile: u32, envs: &[(&str, &s
         match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(line) => {
                 if let Some(addr) = line.split("listening on ").nth(1) {
-                    break addr
-                        .trim()
-                        .rsplit(':')
-                        .next()
-                        .unwrap()
-                        .parse::<u16>()
-                        .unwrap();
+                    break addr.trim().rsplit(':').next().unwrap().parse::<u16>().unwrap();
                 }
             }
             Err(_) => {
@@ -65,28 +47,16 @@ fn start_with_nofile(model_dir: &std::path::Path, nofile: u32, envs: &[(&str, &s
             }
         }
     };
-    Server {
-        child,
-        port,
-        log: rx,
-    }
+    Server { child, port, log: rx }
 }
 
 /// Asserts the server is alive, did not panic, answers `/ping` and scores.
 fn assert_healthy(server: &mut Server, what: &str) {
-    assert!(
-        server.child.try_wait().unwrap().is_none(),
-        "{what}: the server exited"
-    );
+    assert!(server.child.try_wait().unwrap().is_none(), "{what}: the server exited");
     let (status, _, _) = server.get("/ping");
     assert_eq!(status, 200, "{what}: /ping afterwards");
     let (status, _, body) = server.invoke(&[("Content-Type", "text/csv")], b"1,2,3\n900,-900,900");
-    assert_eq!(
-        status,
-        200,
-        "{what}: scoring afterwards: {}",
-        String::from_utf8_lossy(&body)
-    );
+    assert_eq!(status, 200, "{what}: scoring afterwards: {}", String::from_utf8_lossy(&body));
     assert_eq!(scores_of(&body).len(), 2);
     // Responses keep their Content-Length (not chunked) on a keep-alive connection.
     let mut s = connect(server);
@@ -95,11 +65,7 @@ fn assert_healthy(server: &mut Server, what: &str) {
     assert_eq!(raw.status, 200, "{what}");
     assert!(raw.head.contains("content-length:") && !raw.head.contains("chunked"), "{what}: {}", raw.head);
     let log: Vec<String> = server.log.try_iter().collect();
-    assert!(
-        !log.iter().any(|l| l.contains("panicked")),
-        "{what}: panic in the log:\n{}",
-        log.join("\n")
-    );
+    assert!(!log.iter().any(|l| l.contains("panicked")), "{what}: panic in the log:\n{}", log.join("\n"));
 }
 
 fn error_message(body: &[u8]) -> String {
@@ -144,10 +110,7 @@ fn read_response(stream: &mut TcpStream) -> Option<Raw> {
     let status = head.split(' ').nth(1)?.parse().ok()?;
     let length = head
         .lines()
-        .find_map(|l| {
-            l.strip_prefix("content-length:")
-                .map(|v| v.trim().parse::<usize>().unwrap())
-        })
+        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
         .unwrap_or(usize::MAX);
     let mut body = bytes[head_end..].to_vec();
     while body.len() < length {
@@ -168,10 +131,7 @@ fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
         match stream.read(&mut buf) {
             Ok(0) => return true,
             Ok(_) => continue,
-            Err(e)
-                if e.kind() == std::io::ErrorKind::WouldBlock
-                    || e.kind() == std::io::ErrorKind::TimedOut =>
-            {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
                 return false
             }
             Err(_) => return true,
@@ -189,68 +149,31 @@ fn absurd_media_parameters_get_415_naming_the_limit() {
     let many_params = format!("text/csv;{}label_size=99999999999", "a=b;".repeat(2000));
     let cases: Vec<(String, &str)> = vec![
         ("text/csv;label_size=10000000000".into(), "MAX_LABEL_SIZE"),
-        (
-            "text/csv;label_size=18446744073709551615".into(),
-            "MAX_LABEL_SIZE",
-        ),
-        (
-            "text/csv;label_size=18446744073709551616".into(),
-            "MAX_LABEL_SIZE",
-        ),
-        (
-            "text/csv;label_size=1001".into(),
-            "maximum of 1000 label columns",
-        ),
+        ("text/csv;label_size=18446744073709551615".into(), "MAX_LABEL_SIZE"),
+        ("text/csv;label_size=18446744073709551616".into(), "MAX_LABEL_SIZE"),
+        ("text/csv;label_size=1001".into(), "maximum of 1000 label columns"),
         (long_digits, "MAX_LABEL_SIZE"),
-        (
-            "text/csv;label_size=-1".into(),
-            "whole number from 0 to 1000",
-        ),
-        (
-            "text/csv;label_size=1e3".into(),
-            "whole number from 0 to 1000",
-        ),
+        ("text/csv;label_size=-1".into(), "whole number from 0 to 1000"),
+        ("text/csv;label_size=1e3".into(), "whole number from 0 to 1000"),
         ("text/csv;label_size=".into(), "whole number from 0 to 1000"),
-        (
-            "text/csv;label_size=1;label_size=0".into(),
-            "more than once",
-        ),
+        ("text/csv;label_size=1;label_size=0".into(), "more than once"),
     ];
     for (ct, needle) in &cases {
         let (status, content_type, body) = server.invoke(&[("Content-Type", ct)], b"1,2,3,4,5,6");
-        assert_eq!(
-            (status, content_type.as_str()),
-            (415, "application/json"),
-            "{ct:.80}"
-        );
+        assert_eq!((status, content_type.as_str()), (415, "application/json"), "{ct:.80}");
         let message = error_message(&body);
-        assert!(
-            message.contains(needle) && message.len() < 1000,
-            "{ct:.80}: {message}"
-        );
+        assert!(message.contains(needle) && message.len() < 1000, "{ct:.80}: {message}");
     }
     // Parameters past the first 16 are ignored: the huge label_size at the end is never read.
     let (status, _, body) = server.invoke(&[("Content-Type", &many_params)], b"1,2,3");
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     // The largest label_size is accepted and works.
-    let row: String = (0..1003)
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    let (status, _, body) = server.invoke(
-        &[("Content-Type", "text/csv;label_size=1000")],
-        row.as_bytes(),
-    );
+    let row: String = (0..1003).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let (status, _, body) = server.invoke(&[("Content-Type", "text/csv;label_size=1000")], row.as_bytes());
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     // Absurd Accept values are answered, not crashed on.
-    let accept = format!(
-        "{}text/csv;q=NaN, application/json;q=1e999",
-        "x/y;q=0.5,".repeat(500)
-    );
-    let (status, _, _) = server.invoke(
-        &[("Content-Type", "text/csv"), ("Accept", &accept)],
-        b"1,2,3",
-    );
+    let accept = format!("{}text/csv;q=NaN, application/json;q=1e999", "x/y;q=0.5,".repeat(500));
+    let (status, _, _) = server.invoke(&[("Content-Type", "text/csv"), ("Accept", &accept)], b"1,2,3");
     assert_eq!(status, 200);
     assert_healthy(&mut server, "media parameters");
 }
@@ -268,17 +191,9 @@ fn a_training_channel_with_a_huge_label_size_fails_with_a_failure_file() {
             )
             .data("train", "part-0.csv", b"1,2,3,4\n5,6,7,8\n");
         let out = ml.train();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "exit code (no abort): {:?}",
-            out.status
-        );
+        assert_eq!(out.status.code(), Some(1), "exit code (no abort): {:?}", out.status);
         let failure = ml.failure().expect("a failure file");
-        assert!(
-            failure.contains("MAX_LABEL_SIZE") && failure.contains("channel train"),
-            "{failure}"
-        );
+        assert!(failure.contains("MAX_LABEL_SIZE") && failure.contains("channel train"), "{failure}");
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     }
 }
@@ -309,20 +224,13 @@ fn slow_heads_are_cut_at_the_header_timeout() {
     }
     let elapsed = start.elapsed();
     assert!(cut, "a slow head was not cut within {elapsed:?}");
-    assert!(
-        elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(5),
-        "cut after {elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(5), "cut after {elapsed:?}");
     // An idle keep-alive connection is closed after the same time.
     let mut idle = connect(&server);
-    idle.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
+    idle.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert_eq!(read_response(&mut idle).expect("ping answer").status, 200);
     let start = Instant::now();
-    assert!(
-        closed_within(&mut idle, Duration::from_secs(6)),
-        "idle keep-alive connection still open"
-    );
+    assert!(closed_within(&mut idle, Duration::from_secs(6)), "idle keep-alive connection still open");
     assert!(start.elapsed() < Duration::from_secs(5));
     assert_healthy(&mut server, "slow head");
 }
@@ -330,11 +238,9 @@ fn slow_heads_are_cut_at_the_header_timeout() {
 fn slow_body(server: &Server, body_bytes: usize) -> (Raw, Duration) {
     let mut s = connect(server);
     let start = Instant::now();
-    write!(s, "{}1,2", post_head(&format!("Content-Length: {body_bytes}\r\n")))
-        .unwrap();
+    write!(s, "{}1,2", post_head(&format!("Content-Length: {body_bytes}\r\n"))).unwrap();
     // A byte every 250 ms, until the server answers (bounded by 40 bytes = 10 s).
-    s.set_read_timeout(Some(Duration::from_millis(250)))
-        .unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(250))).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     for _ in 0..40 {
@@ -359,18 +265,9 @@ fn slow_body(server: &Server, body_bytes: usize) -> (Raw, Duration) {
     let _ = s.read_to_end(&mut rest);
     got.extend_from_slice(&rest);
     let text = String::from_utf8_lossy(&got).to_string();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response after {elapsed:?}: {text:?}"));
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no response after {elapsed:?}: {text:?}"));
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (
-        Raw {
-            status,
-            head: head.to_ascii_lowercase(),
-            body: body.as_bytes().to_vec(),
-        },
-        elapsed,
-    )
+    (Raw { status, head: head.to_ascii_lowercase(), body: body.as_bytes().to_vec() }, elapsed)
 }
 
 #[test]
@@ -381,42 +278,19 @@ fn slow_bodies_are_cut_by_the_minimum_rate_and_the_body_timeout() {
     server.wait_ready();
     let (raw, elapsed) = slow_body(&server, 100_000);
     assert_eq!(raw.status, 408, "{}", raw.head);
-    assert!(
-        raw.head.contains("connection: close") && raw.head.contains("application/json"),
-        "{}",
-        raw.head
-    );
-    assert!(
-        error_message(&raw.body).contains("RCF_SERVE_MIN_BODY_RATE"),
-        "{}",
-        String::from_utf8_lossy(&raw.body)
-    );
-    assert!(
-        elapsed >= Duration::from_millis(4500) && elapsed < Duration::from_secs(8),
-        "cut after {elapsed:?}"
-    );
+    assert!(raw.head.contains("connection: close") && raw.head.contains("application/json"), "{}", raw.head);
+    assert!(error_message(&raw.body).contains("RCF_SERVE_MIN_BODY_RATE"), "{}", String::from_utf8_lossy(&raw.body));
+    assert!(elapsed >= Duration::from_millis(4500) && elapsed < Duration::from_secs(8), "cut after {elapsed:?}");
     assert_healthy(&mut server, "slow body (rate)");
     drop(server);
     // Whole-body timeout, with the rate check off.
-    let mut server = Server::start(
-        &ml.model_dir(),
-        &[
-            ("RCF_SERVE_BODY_TIMEOUT_SECS", "2"),
-            ("RCF_SERVE_MIN_BODY_RATE", "0"),
-        ],
-    );
+    let mut server =
+        Server::start(&ml.model_dir(), &[("RCF_SERVE_BODY_TIMEOUT_SECS", "2"), ("RCF_SERVE_MIN_BODY_RATE", "0")]);
     server.wait_ready();
     let (raw, elapsed) = slow_body(&server, 100_000);
     assert_eq!(raw.status, 408);
-    assert!(
-        error_message(&raw.body).contains("RCF_SERVE_BODY_TIMEOUT_SECS"),
-        "{}",
-        String::from_utf8_lossy(&raw.body)
-    );
-    assert!(
-        elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(5),
-        "cut after {elapsed:?}"
-    );
+    assert!(error_message(&raw.body).contains("RCF_SERVE_BODY_TIMEOUT_SECS"), "{}", String::from_utf8_lossy(&raw.body));
+    assert!(elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(5), "cut after {elapsed:?}");
     assert_healthy(&mut server, "slow body (timeout)");
 }
 
@@ -425,15 +299,12 @@ fn absurd_chunk_sizes_are_answered_not_waited_on() {
     let ml = trained_tree(300);
     let mut server = Server::start(&ml.model_dir(), &[("RCF_SERVE_BODY_TIMEOUT_SECS", "3")]);
     server.wait_ready();
-    for (size, statuses) in [
-        ("7FFFFFFFFFFFFFFF", &[408, 413][..]),
-        ("FFFFFFFFFFFFFFFFFFFF", &[400][..]),
-        ("10000000", &[408, 413][..]),
-    ] {
+    for (size, statuses) in
+        [("7FFFFFFFFFFFFFFF", &[408, 413][..]), ("FFFFFFFFFFFFFFFFFFFF", &[400][..]), ("10000000", &[408, 413][..])]
+    {
         let mut s = connect(&server);
         let start = Instant::now();
-        write!(s, "{}{size}\r\n1,2,3\n", post_head("Transfer-Encoding: chunked\r\n"))
-            .unwrap();
+        write!(s, "{}{size}\r\n1,2,3\n", post_head("Transfer-Encoding: chunked\r\n")).unwrap();
         let raw = read_response(&mut s).unwrap_or_else(|| panic!("chunk size {size}: no response"));
         assert!(
             statuses.contains(&raw.status),
@@ -442,11 +313,7 @@ fn absurd_chunk_sizes_are_answered_not_waited_on() {
             String::from_utf8_lossy(&raw.body)
         );
         assert!(!error_message(&raw.body).is_empty());
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "chunk size {size}: answered after {:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(15), "chunk size {size}: answered after {:?}", start.elapsed());
     }
     assert_healthy(&mut server, "absurd chunk sizes");
 }
@@ -467,22 +334,13 @@ fn a_connection_flood_past_the_limit_keeps_ping_answering() {
     for round in 0..5 {
         let start = Instant::now();
         let mut s = connect(&server);
-        s.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        let raw =
-            read_response(&mut s).unwrap_or_else(|| panic!("round {round}: /ping got no answer"));
+        s.write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let raw = read_response(&mut s).unwrap_or_else(|| panic!("round {round}: /ping got no answer"));
         assert_eq!(raw.status, 200, "round {round}");
-        assert!(
-            start.elapsed() < Duration::from_secs(2),
-            "round {round}: /ping took {:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(2), "round {round}: /ping took {:?}", start.elapsed());
     }
     // The oldest idle connections were closed to make room.
-    assert!(
-        closed_within(&mut idle[0], Duration::from_secs(2)),
-        "the oldest idle connection is still open"
-    );
+    assert!(closed_within(&mut idle[0], Duration::from_secs(2)), "the oldest idle connection is still open");
     drop(idle);
     assert_healthy(&mut server, "connection flood");
     drop(server);
@@ -494,8 +352,7 @@ fn a_connection_flood_past_the_limit_keeps_ping_answering() {
     let mut busy = Vec::new();
     for _ in 0..8 {
         let mut s = connect(&server);
-        s.write_all(format!("{}1,2", post_head("Content-Length: 1000\r\n")).as_bytes())
-            .unwrap();
+        s.write_all(format!("{}1,2", post_head("Content-Length: 1000\r\n")).as_bytes()).unwrap();
         busy.push(s);
     }
     std::thread::sleep(Duration::from_millis(300));
@@ -525,11 +382,7 @@ fn the_budget_for_unfinished_bodies_refuses_with_503() {
     let raw = read_response(&mut second).expect("an answer");
     assert_eq!(raw.status, 503);
     assert!(raw.head.contains("retry-after"));
-    assert!(
-        error_message(&raw.body).contains("RCF_SERVE_BODY_BUDGET_MB"),
-        "{}",
-        String::from_utf8_lossy(&raw.body)
-    );
+    assert!(error_message(&raw.body).contains("RCF_SERVE_BODY_BUDGET_MB"), "{}", String::from_utf8_lossy(&raw.body));
     drop(first);
     std::thread::sleep(Duration::from_millis(300));
     assert_healthy(&mut server, "budget");
@@ -544,17 +397,11 @@ fn oversize_attribution_responses_get_413_before_scoring() {
     let (status, _, out) = server.invoke(&[("Content-Type", "text/csv")], body.as_bytes());
     assert_eq!(status, 200, "without attribution the response fits");
     assert_eq!(scores_of(&out).len(), 10_000);
-    let wants = [
-        ("Content-Type", "text/csv"),
-        ("X-Amzn-SageMaker-Custom-Attributes", "attribution=true"),
-    ];
+    let wants = [("Content-Type", "text/csv"), ("X-Amzn-SageMaker-Custom-Attributes", "attribution=true")];
     let (status, ct, out) = server.invoke(&wants, body.as_bytes());
     assert_eq!((status, ct.as_str()), (413, "application/json"));
     let message = error_message(&out);
-    assert!(
-        message.contains("RCF_SERVE_MAX_RESPONSE_MB") && message.contains("10000 records"),
-        "{message}"
-    );
+    assert!(message.contains("RCF_SERVE_MAX_RESPONSE_MB") && message.contains("10000 records"), "{message}");
     // Attribution on a few records fits.
     let (status, _, _) = server.invoke(&wants, "1.5,6,4\n".repeat(100).as_bytes());
     assert_eq!(status, 200);
@@ -566,42 +413,24 @@ fn malformed_heads_get_hyper_s_documented_answers() {
     let ml = trained_tree(300);
     let mut server = Server::start(&ml.model_dir(), &[]);
     server.wait_ready();
-    let huge_header = format!(
-        "GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
-        "a".repeat(40 * 1024)
-    );
-    let many_headers = format!(
-        "GET /ping HTTP/1.1\r\n{}\r\n",
-        (0..150)
-            .map(|i| format!("X-H{i}: v\r\n"))
-            .collect::<String>()
-    );
+    let huge_header = format!("GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(40 * 1024));
+    let many_headers =
+        format!("GET /ping HTTP/1.1\r\n{}\r\n", (0..150).map(|i| format!("X-H{i}: v\r\n")).collect::<String>());
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("garbage request line", b"HELLO\r\n\r\n".to_vec(), 400),
         ("bad method", b"G\x01T /ping HTTP/1.1\r\n\r\n".to_vec(), 400),
         ("bad version", b"GET /ping HTTP/9.9\r\n\r\n".to_vec(), 400),
         ("40 KB header", huge_header.into_bytes(), 431),
         ("150 headers", many_headers.into_bytes(), 431),
-        (
-            "binary",
-            vec![0u8, 0xff, 0xfe, 0x13, b'\r', b'\n', b'\r', b'\n'],
-            400,
-        ),
+        ("binary", vec![0u8, 0xff, 0xfe, 0x13, b'\r', b'\n', b'\r', b'\n'], 400),
     ];
     for (name, bytes, status) in cases {
         let mut s = connect(&server);
         let _ = s.write_all(&bytes);
         let raw = read_response(&mut s).unwrap_or_else(|| panic!("{name}: no answer"));
         assert_eq!(raw.status, status, "{name}");
-        assert!(
-            raw.body.is_empty() && raw.head.contains("content-length: 0"),
-            "{name}: {}",
-            raw.head
-        );
-        assert!(
-            closed_within(&mut s, Duration::from_secs(2)),
-            "{name}: connection left open"
-        );
+        assert!(raw.body.is_empty() && raw.head.contains("content-length: 0"), "{name}: {}", raw.head);
+        assert!(closed_within(&mut s, Duration::from_secs(2)), "{name}: connection left open");
     }
     assert_healthy(&mut server, "malformed heads");
 }

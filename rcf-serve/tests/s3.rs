@@ -59,7 +59,13 @@ impl Weed {
         let child = Command::new(&bin)
             .arg("mini")
             .arg(format!("-dir={}", data.display()))
-            .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1", &format!("-bucket={BUCKET}"), "-admin.ui=false", "-webdav=false"])
+            .args([
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                &format!("-bucket={BUCKET}"),
+                "-admin.ui=false",
+                "-webdav=false",
+            ])
             .args(["-s3.port.iceberg=0", "-s3.port.lance=0"])
             .arg(format!("-s3.port={}", ports[0]))
             .arg(format!("-s3.port.grpc={}", ports[1]))
@@ -91,7 +97,8 @@ impl Weed {
         let mut weed = Weed { child, s3_port: ports[0], dir, runtime, store };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let probe = weed.runtime.block_on(weed.store.put(&ObjectPath::from("ready"), PutPayload::from_static(b"ok")));
+            let probe =
+                weed.runtime.block_on(weed.store.put(&ObjectPath::from("ready"), PutPayload::from_static(b"ok")));
             if probe.is_ok() {
                 break;
             }
@@ -203,7 +210,8 @@ fn train_reads_from_and_writes_to_s3_the_same_model_as_locally() {
     let tmp = tempfile::tempdir().unwrap();
     let data = table(3000);
     weed.put("data/train.csv", data.clone().into_bytes());
-    let mut args = vec!["train", "--input", "s3://rcf-test/data/train.csv", "--output", "s3://rcf-test/models/run1/model.tar.gz"];
+    let mut args =
+        vec!["train", "--input", "s3://rcf-test/data/train.csv", "--output", "s3://rcf-test/models/run1/model.tar.gz"];
     args.extend(TRAIN_FLAGS);
     ok(&weed.rcf(&args));
 
@@ -212,9 +220,14 @@ fn train_reads_from_and_writes_to_s3_the_same_model_as_locally() {
     let mut args = vec!["train", "--input", local_data.to_str().unwrap(), "--output", local_model.to_str().unwrap()];
     args.extend(TRAIN_FLAGS);
     ok(&weed.rcf(&args));
-    assert_eq!(weed.get("models/run1/model.tar.gz"), std::fs::read(&local_model).unwrap(), "same bytes from S3 as from a file");
+    assert_eq!(
+        weed.get("models/run1/model.tar.gz"),
+        std::fs::read(&local_model).unwrap(),
+        "same bytes from S3 as from a file"
+    );
 
-    let report: serde_json::Value = serde_json::from_slice(&ok(&weed.rcf(&["inspect", "s3://rcf-test/models/run1/model.tar.gz"]))).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&ok(&weed.rcf(&["inspect", "s3://rcf-test/models/run1/model.tar.gz"]))).unwrap();
     assert_eq!(report["training"]["records"], 3000);
     assert_eq!(report["kind"], "model.tar.gz");
 }
@@ -236,18 +249,39 @@ fn score_reads_from_and_writes_to_s3_including_a_multipart_upload() {
     let local_rows = local(tmp.path(), "score.csv", &rows);
 
     ok(&weed.rcf(&[
-        "score", "--model", "s3://rcf-test/models/model.tar.gz", "--input", "s3://rcf-test/data/score.csv", "--output",
-        "s3://rcf-test/out/scores.csv", "--attribution",
+        "score",
+        "--model",
+        "s3://rcf-test/models/model.tar.gz",
+        "--input",
+        "s3://rcf-test/data/score.csv",
+        "--output",
+        "s3://rcf-test/out/scores.csv",
+        "--attribution",
     ]));
     let from_s3 = weed.get("out/scores.csv");
     assert!(from_s3.len() > 8 << 20, "output of {} bytes did not need a multipart upload", from_s3.len());
-    let from_files = ok(&weed.rcf(&["score", "--model", model.to_str().unwrap(), "--input", local_rows.to_str().unwrap(), "--attribution"]));
+    let from_files = ok(&weed.rcf(&[
+        "score",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        local_rows.to_str().unwrap(),
+        "--attribution",
+    ]));
     assert!(from_s3 == from_files, "S3 round trip changed the scores");
     assert_eq!(String::from_utf8_lossy(&from_s3).lines().count(), 80_001);
 
     // A small output is a single PUT.
     weed.put("data/small.csv", table(10).into_bytes());
-    ok(&weed.rcf(&["score", "--model", "s3://rcf-test/models/model.tar.gz", "--input", "s3://rcf-test/data/small.csv", "--output", "s3://rcf-test/out/small.csv"]));
+    ok(&weed.rcf(&[
+        "score",
+        "--model",
+        "s3://rcf-test/models/model.tar.gz",
+        "--input",
+        "s3://rcf-test/data/small.csv",
+        "--output",
+        "s3://rcf-test/out/small.csv",
+    ]));
     assert_eq!(String::from_utf8(weed.get("out/small.csv")).unwrap().lines().count(), 11);
 }
 
@@ -257,12 +291,23 @@ fn a_wrong_secret_is_reported_as_rejected_credentials() {
     let weed = Weed::start();
     weed.put("data/train.csv", table(100).into_bytes());
     let run = |args: &[&str]| run_bounded(&mut weed.rcf_command("not-the-secret", args), Duration::from_secs(120));
-    let e = fails_with(&run(&["train", "--input", "s3://rcf-test/data/train.csv", "--output", "/dev/null/x"]), "S3 rejected the credentials");
+    let e = fails_with(
+        &run(&["train", "--input", "s3://rcf-test/data/train.csv", "--output", "/dev/null/x"]),
+        "S3 rejected the credentials",
+    );
     assert!(e.contains("s3://rcf-test/data/train.csv") && e.contains("AWS_SECRET_ACCESS_KEY"), "{e}");
     let tmp = tempfile::tempdir().unwrap();
     let data = local(tmp.path(), "d.csv", &table(100));
     fails_with(
-        &run(&["train", "--input", data.to_str().unwrap(), "--output", "s3://rcf-test/models/denied.tar.gz", "--id-column", "id"]),
+        &run(&[
+            "train",
+            "--input",
+            data.to_str().unwrap(),
+            "--output",
+            "s3://rcf-test/models/denied.tar.gz",
+            "--id-column",
+            "id",
+        ]),
         "s3://rcf-test/models/denied.tar.gz: S3 rejected the credentials while writing",
     );
     assert!(!weed.exists("models/denied.tar.gz"));
@@ -272,7 +317,10 @@ fn a_wrong_secret_is_reported_as_rejected_credentials() {
 #[ignore = "needs SeaweedFS: bash rcf-serve/tests/run_s3_tests.sh"]
 fn missing_objects_and_buckets_are_named() {
     let weed = Weed::start();
-    fails_with(&weed.rcf(&["inspect", "s3://rcf-test/models/none.tar.gz"]), "s3://rcf-test/models/none.tar.gz: no such object");
+    fails_with(
+        &weed.rcf(&["inspect", "s3://rcf-test/models/none.tar.gz"]),
+        "s3://rcf-test/models/none.tar.gz: no such object",
+    );
     fails_with(&weed.rcf(&["inspect", "s3://no-such-bucket/model.tar.gz"]), "s3://no-such-bucket/model.tar.gz: ");
 }
 
@@ -286,7 +334,10 @@ fn interrupt_upload(weed: &Weed, key: &str, signal: &str) -> (Output, String) {
     args.extend(TRAIN_FLAGS);
     ok(&weed.rcf(&args));
     let url = format!("s3://rcf-test/{key}");
-    let mut cmd = weed.rcf_command(SECRET, &["score", "--model", model.to_str().unwrap(), "--input", "-", "--output", &url, "--attribution"]);
+    let mut cmd = weed.rcf_command(
+        SECRET,
+        &["score", "--model", model.to_str().unwrap(), "--input", "-", "--output", &url, "--attribution"],
+    );
     cmd.env("RUST_LOG", "rcf::storage=debug").stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();

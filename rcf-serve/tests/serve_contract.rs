@@ -83,7 +83,10 @@ fn every_input_format_with_every_output_format_gives_the_same_scores() {
     assert_eq!(status, 200);
     let reference = scores_of(&body);
     assert_eq!(reference.len(), 3);
-    assert!(reference[1] > 2.0 * reference[0] && reference[1] > 2.0 * reference[2], "the outlier scores highest: {reference:?}");
+    assert!(
+        reference[1] > 2.0 * reference[0] && reference[1] > 2.0 * reference[2],
+        "the outlier scores highest: {reference:?}"
+    );
     for (content_type, body) in bodies() {
         for accept in ["application/json", "application/jsonlines", "text/csv", "application/x-recordio-protobuf"] {
             let (status, ct, out) = server.invoke(&[("Content-Type", content_type), ("Accept", accept)], &body);
@@ -114,11 +117,13 @@ fn golden_shapes_of_the_default_responses() {
     }
     assert!(text.starts_with("{\"scores\":[{\"score\":") && text.ends_with("}]}"), "{text}");
     // A bare list of lists (the SDK's JSONSerializer on an ndarray) and Accept */* also work.
-    let (status, ct, body) = server.invoke(&[("Content-Type", "application/json"), ("Accept", "*/*")], b"[[1.5,6,4],[2.5,3,7.5]]");
+    let (status, ct, body) =
+        server.invoke(&[("Content-Type", "application/json"), ("Accept", "*/*")], b"[[1.5,6,4],[2.5,3,7.5]]");
     assert_eq!((status, ct.as_str()), (200, "application/json"));
     assert_eq!(scores_of(&body), scores_of(text.as_bytes()));
     // CSV with label_size=0 and charset parameters, upper case.
-    let (status, _, body2) = server.invoke(&[("Content-Type", "TEXT/CSV; label_size=0; charset=utf-8")], b"1.5,6,4\n2.5,3,7.5\n");
+    let (status, _, body2) =
+        server.invoke(&[("Content-Type", "TEXT/CSV; label_size=0; charset=utf-8")], b"1.5,6,4\n2.5,3,7.5\n");
     assert_eq!(status, 200);
     assert_eq!(scores_of(&body2), scores_of(text.as_bytes()));
 }
@@ -156,7 +161,9 @@ fn ping_execution_parameters_and_model_tar_gz() {
 fn missing_model_fails_startup_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_bounded(
-        std::process::Command::new(BIN).args(["serve", "--host", "127.0.0.1", "--port", "0", "--model-dir"]).arg(dir.path()),
+        std::process::Command::new(BIN)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--model-dir"])
+            .arg(dir.path()),
         Duration::from_secs(30),
     );
     assert!(!out.status.success());
@@ -170,24 +177,35 @@ fn attribution_is_opt_in_and_leaves_default_bytes_unchanged() {
     let server = Server::start(&ml.model_dir(), &[]);
     server.wait_ready();
     let plain = server.invoke(&[("Content-Type", "text/csv")], rows_csv().as_bytes()).2;
-    let with_false = server.invoke(&[("Content-Type", "text/csv"), ("X-Amzn-SageMaker-Custom-Attributes", "attribution=false")], rows_csv().as_bytes()).2;
+    let with_false = server
+        .invoke(
+            &[("Content-Type", "text/csv"), ("X-Amzn-SageMaker-Custom-Attributes", "attribution=false")],
+            rows_csv().as_bytes(),
+        )
+        .2;
     assert_eq!(plain, with_false);
 
-    let (status, _, body) = server.invoke(&[("Content-Type", "text/csv"), ("X-Amzn-SageMaker-Custom-Attributes", "trace=1,attribution=true")], rows_csv().as_bytes());
+    let (status, _, body) = server.invoke(
+        &[("Content-Type", "text/csv"), ("X-Amzn-SageMaker-Custom-Attributes", "trace=1,attribution=true")],
+        rows_csv().as_bytes(),
+    );
     assert_eq!(status, 200);
     let v = json(&body);
     let plain_scores = scores_of(&plain);
     for (i, entry) in v["scores"].as_array().unwrap().iter().enumerate() {
         assert_eq!(entry["score"].as_f64().unwrap(), plain_scores[i]);
-        let high: Vec<f64> = entry["attribution"]["high"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
-        let low: Vec<f64> = entry["attribution"]["low"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let high: Vec<f64> =
+            entry["attribution"]["high"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let low: Vec<f64> =
+            entry["attribution"]["low"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
         assert_eq!((high.len(), low.len()), (3, 3));
         let total: f64 = high.iter().chain(&low).sum();
         assert!((total - plain_scores[i]).abs() < 1e-6 * plain_scores[i].max(1.0), "attribution sums to the score");
     }
 
     // Per-instance configuration in JSON: only that instance gets attribution.
-    let body = br#"{"instances":[{"features":[1.5,6,4]},{"features":[900,-900,900],"configuration":{"attribution":true}}]}"#;
+    let body =
+        br#"{"instances":[{"features":[1.5,6,4]},{"features":[900,-900,900],"configuration":{"attribution":true}}]}"#;
     let v = json(&server.invoke(&[("Content-Type", "application/json")], body).2);
     assert!(v["scores"][0].get("attribution").is_none());
     assert!(v["scores"][1]["attribution"]["high"].is_array());
@@ -195,7 +213,12 @@ fn attribution_is_opt_in_and_leaves_default_bytes_unchanged() {
     // recordIO: the record's configuration field; attribution comes back as extra labels.
     let mut record = record_with(dense64(&ROWS[1]), None);
     record.configuration = Some("{\"attribution\": true}".into());
-    let out = server.invoke(&[("Content-Type", "application/x-recordio-protobuf"), ("Accept", "application/x-recordio-protobuf")], &recordio(&[record])).2;
+    let out = server
+        .invoke(
+            &[("Content-Type", "application/x-recordio-protobuf"), ("Accept", "application/x-recordio-protobuf")],
+            &recordio(&[record]),
+        )
+        .2;
     let records = read_recordio(&out);
     assert!(records[0].label.contains_key("attribution_high") && records[0].label.contains_key("attribution_low"));
 }
@@ -271,7 +294,12 @@ fn catalogue() -> Vec<Case> {
     let good_frame = recordio(std::slice::from_ref(&good));
     let mut no_values = proto::Record::default();
     no_values.features.insert("other".into(), dense64(&[1.0, 2.0, 3.0]));
-    let bytes_value = record_with(proto::Value { kind: Some(proto::Kind::Bytes(proto::Bytes { value: vec![b"abc".to_vec()], content_type: None })) }, None);
+    let bytes_value = record_with(
+        proto::Value {
+            kind: Some(proto::Kind::Bytes(proto::Bytes { value: vec![b"abc".to_vec()], content_type: None })),
+        },
+        None,
+    );
     let mut bad_config = good.clone();
     bad_config.configuration = Some("{\"verbose\":1}".into());
     let ten_mb_line = format!("{}\n", vec!["1.0"; 2_700_000].join(","));
@@ -298,31 +326,103 @@ fn catalogue() -> Vec<Case> {
         case("json truncated", js, "{\"instances\": [", 400, "not valid JSON"),
         case("json without instances", js, "{\"rows\": [[1,2,3]]}", 400, "no \"instances\""),
         case("json instances not a list", js, "{\"instances\": 5}", 400, "not valid JSON"),
-        case("json wrong dimension count", js, r#"{"instances":[{"features":[1,2,3]},{"features":[1,2]}]}"#, 400, "instance 2: expected 3 features"),
-        case("json string feature", js, r#"{"instances":[{"features":[1,"x",3]}]}"#, 400, "instance 1: invalid instance"),
-        case("json neither features nor data", js, r#"{"instances":[{"values":[1,2,3]}]}"#, 400, "neither \"features\" nor \"data\""),
-        case("json sparse key out of range", js, r#"{"instances":[{"data":{"features":{"keys":[7],"shape":[3],"values":[1]}}}]}"#, 400, "sparse key 7 is out of range"),
-        case("json sparse wrong shape", js, r#"{"instances":[{"data":{"features":{"keys":[0],"shape":[2000],"values":[1]}}}]}"#, 400, "shape [3]"),
-        case("json sparse duplicate key", js, r#"{"instances":[{"data":{"features":{"keys":[1,1],"shape":[3],"values":[1,2]}}}]}"#, 400, "more than once"),
-        case("json sparse keys/values mismatch", js, r#"{"instances":[{"data":{"features":{"keys":[0,1],"shape":[3],"values":[1]}}}]}"#, 400, "2 keys but 1 values"),
+        case(
+            "json wrong dimension count",
+            js,
+            r#"{"instances":[{"features":[1,2,3]},{"features":[1,2]}]}"#,
+            400,
+            "instance 2: expected 3 features",
+        ),
+        case(
+            "json string feature",
+            js,
+            r#"{"instances":[{"features":[1,"x",3]}]}"#,
+            400,
+            "instance 1: invalid instance",
+        ),
+        case(
+            "json neither features nor data",
+            js,
+            r#"{"instances":[{"values":[1,2,3]}]}"#,
+            400,
+            "neither \"features\" nor \"data\"",
+        ),
+        case(
+            "json sparse key out of range",
+            js,
+            r#"{"instances":[{"data":{"features":{"keys":[7],"shape":[3],"values":[1]}}}]}"#,
+            400,
+            "sparse key 7 is out of range",
+        ),
+        case(
+            "json sparse wrong shape",
+            js,
+            r#"{"instances":[{"data":{"features":{"keys":[0],"shape":[2000],"values":[1]}}}]}"#,
+            400,
+            "shape [3]",
+        ),
+        case(
+            "json sparse duplicate key",
+            js,
+            r#"{"instances":[{"data":{"features":{"keys":[1,1],"shape":[3],"values":[1,2]}}}]}"#,
+            400,
+            "more than once",
+        ),
+        case(
+            "json sparse keys/values mismatch",
+            js,
+            r#"{"instances":[{"data":{"features":{"keys":[0,1],"shape":[3],"values":[1]}}}]}"#,
+            400,
+            "2 keys but 1 values",
+        ),
         case("json scalar body", js, "42", 400, "not a JSON object or list"),
         case("json NaN literal", js, r#"{"instances":[{"features":[1,NaN,3]}]}"#, 400, "not valid JSON"),
         case("json bare list wrong dims", js, "[[1,2]]", 400, "instance 1: expected 3 features"),
-        case("json unknown configuration key", js, r#"{"configuration":{"verbose":true},"instances":[[1,2,3]]}"#, 400, "unknown key \"verbose\""),
+        case(
+            "json unknown configuration key",
+            js,
+            r#"{"configuration":{"verbose":true},"instances":[[1,2,3]]}"#,
+            400,
+            "unknown key \"verbose\"",
+        ),
         case("json empty instances", js, r#"{"instances":[]}"#, 400, "holds no records"),
         case("jsonlines blank line", jl, "[1,2,3]\n\n[1,2,3]", 400, "line 2 is empty"),
         case("jsonlines bad second line", jl, "[1,2,3]\n{\"features\":[1,2]}", 400, "line 2: expected 3 features"),
         case("jsonlines not UTF-8", jl, vec![b'[', 0xff, 0xfe, b']'], 400, "not UTF-8"),
-        case("recordio truncated payload", rio, good_frame[..good_frame.len() - 6].to_vec(), 400, "truncated recordIO frame"),
+        case(
+            "recordio truncated payload",
+            rio,
+            good_frame[..good_frame.len() - 6].to_vec(),
+            400,
+            "truncated recordIO frame",
+        ),
         case("recordio truncated header", rio, vec![0x0a, 0x23, 0xd7], 400, "truncated recordIO frame header"),
         case("recordio bad magic", rio, frame(0xDEAD_BEEF, 4, b"abcd"), 400, "bad recordIO magic 0xDEADBEEF"),
-        case("recordio garbage payload", rio, frame(0xCED7_230A, 4, &[0xff, 0xff, 0xff, 0xff]), 400, "not an aialgs.data.Record"),
+        case(
+            "recordio garbage payload",
+            rio,
+            frame(0xCED7_230A, 4, &[0xff, 0xff, 0xff, 0xff]),
+            400,
+            "not an aialgs.data.Record",
+        ),
         case("recordio continuation flag", rio, frame(0xCED7_230A, (1 << 29) | 4, b"abcd"), 400, "continuation flag"),
         case("recordio no values key", rio, recordio(&[no_values]), 400, "no feature tensor under key \"values\""),
-        case("recordio wrong dims in record 2", rio, recordio(&[good.clone(), record_with(dense64(&[1.0]), None)]), 400, "record 2: expected 3 features"),
+        case(
+            "recordio wrong dims in record 2",
+            rio,
+            recordio(&[good.clone(), record_with(dense64(&[1.0]), None)]),
+            400,
+            "record 2: expected 3 features",
+        ),
         case("recordio bytes features", rio, recordio(&[bytes_value]), 400, "Bytes value"),
         case("recordio bad configuration", rio, recordio(&[bad_config]), 400, "unknown key \"verbose\""),
-        case("recordio NaN", rio, recordio(&[record_with(dense64(&[1.0, f64::NAN, 3.0]), None)]), 400, "feature 1 is NaN"),
+        case(
+            "recordio NaN",
+            rio,
+            recordio(&[record_with(dense64(&[1.0, f64::NAN, 3.0]), None)]),
+            400,
+            "feature 1 is NaN",
+        ),
         case("oversize body", csv, seven_mb, 413, "exceeds the limit of 6291456 bytes"),
         case("unknown content type", "text/plain", "1,2,3", 415, "unsupported Content-Type \"text/plain\""),
         case("unsupported accept", csv, "1,2,3", 406, "cannot answer Accept \"image/png\""),
@@ -349,9 +449,14 @@ fn bad_input_catalogue_gets_status_and_message_and_the_server_stays_healthy() {
         let message = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v["error"]["message"].as_str().map(String::from))
-            .unwrap_or_else(|| format!("<no JSON error body: {}>", String::from_utf8_lossy(&body[..body.len().min(200)])));
+            .unwrap_or_else(|| {
+                format!("<no JSON error body: {}>", String::from_utf8_lossy(&body[..body.len().min(200)]))
+            });
         if status != c.status || ct != "application/json" || !message.contains(c.needle) {
-            failures.push(format!("{}: got {status} {ct} {message:?}; want {} containing {:?}", c.name, c.status, c.needle));
+            failures.push(format!(
+                "{}: got {status} {ct} {message:?}; want {} containing {:?}",
+                c.name, c.status, c.needle
+            ));
         }
         // The server still answers correctly after every bad request.
         let (ps, _, _) = server.get("/ping");
@@ -382,7 +487,10 @@ fn chunked_oversize_body_without_content_length_is_413() {
     server.wait_ready();
     let body = "1,2,3\n".repeat(400_000);
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
-    let resp = agent.post(&server.url("/invocations")).set("Content-Type", "text/csv").send(std::io::Cursor::new(body.into_bytes()));
+    let resp = agent
+        .post(&server.url("/invocations"))
+        .set("Content-Type", "text/csv")
+        .send(std::io::Cursor::new(body.into_bytes()));
     let (status, _, body) = response(resp);
     assert_eq!(status, 413, "{}", String::from_utf8_lossy(&body));
     assert_eq!(server.get("/ping").0, 200);

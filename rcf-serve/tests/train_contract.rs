@@ -35,7 +35,8 @@ fn csv_training_writes_the_model_directory_with_a_manifest() {
     assert_eq!(m["model_checksum"], format!("{:08x}", crc32fast::hash(&model)));
     assert!(ml.failure().is_none());
     // No temporary files are left beside the model.
-    let names: Vec<String> = std::fs::read_dir(ml.model_dir()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+    let names: Vec<String> =
+        std::fs::read_dir(ml.model_dir()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
@@ -47,9 +48,27 @@ fn recordio_without_content_type_float64_float32_int32_dense_and_sparse() {
     for (i, r) in rows.iter().enumerate() {
         let value = match i % 4 {
             0 => dense64(r),
-            1 => proto::Value { kind: Some(proto::Kind::Float32Tensor(proto::Float32Tensor { values: r.iter().map(|&v| v as f32).collect(), keys: vec![], shape: vec![] })) },
-            2 => proto::Value { kind: Some(proto::Kind::Int32Tensor(proto::Int32Tensor { values: r.iter().map(|&v| v as i32).collect(), keys: vec![], shape: vec![3] })) },
-            _ => proto::Value { kind: Some(proto::Kind::Float64Tensor(proto::Float64Tensor { values: vec![r[0], r[2]], keys: vec![0, 2], shape: vec![3] })) },
+            1 => proto::Value {
+                kind: Some(proto::Kind::Float32Tensor(proto::Float32Tensor {
+                    values: r.iter().map(|&v| v as f32).collect(),
+                    keys: vec![],
+                    shape: vec![],
+                })),
+            },
+            2 => proto::Value {
+                kind: Some(proto::Kind::Int32Tensor(proto::Int32Tensor {
+                    values: r.iter().map(|&v| v as i32).collect(),
+                    keys: vec![],
+                    shape: vec![3],
+                })),
+            },
+            _ => proto::Value {
+                kind: Some(proto::Kind::Float64Tensor(proto::Float64Tensor {
+                    values: vec![r[0], r[2]],
+                    keys: vec![0, 2],
+                    shape: vec![3],
+                })),
+            },
         };
         records.push(record_with(value, None));
     }
@@ -97,23 +116,31 @@ fn test_channel_prints_stable_metric_lines() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for name in ["accuracy", "precision", "recall", "f1", "precision_negative", "recall_negative", "f1_negative"] {
-        assert!(stdout.contains(&format!("#quality_metric: host=algo-1, test {name} <score>=")), "missing {name} in {stdout}");
+        assert!(
+            stdout.contains(&format!("#quality_metric: host=algo-1, test {name} <score>=")),
+            "missing {name} in {stdout}"
+        );
     }
-    let f1: f64 = stdout.lines().find(|l| l.contains("test f1 <score>=")).unwrap().rsplit('=').next().unwrap().parse().unwrap();
+    let f1: f64 =
+        stdout.lines().find(|l| l.contains("test f1 <score>=")).unwrap().rsplit('=').next().unwrap().parse().unwrap();
     assert!(f1 > 0.9, "the three planted anomalies are found: f1 = {f1}");
 }
 
 #[test]
 fn bad_hyperparameter_value_fails_with_its_name() {
     let ml = MlTree::new();
-    ml.config("hyperparameters.json", r#"{"feature_dim":"abc"}"#).config("inputdataconfig.json", CSV_TRAIN).data("train", "a.csv", b"1,2,3");
+    ml.config("hyperparameters.json", r#"{"feature_dim":"abc"}"#)
+        .config("inputdataconfig.json", CSV_TRAIN)
+        .data("train", "a.csv", b"1,2,3");
     assert_fails(&ml, "feature_dim");
 }
 
 #[test]
 fn out_of_range_num_trees_fails() {
     let ml = MlTree::new();
-    ml.config("hyperparameters.json", r#"{"feature_dim":"3","num_trees":"10"}"#).config("inputdataconfig.json", CSV_TRAIN).data("train", "a.csv", b"1,2,3");
+    ml.config("hyperparameters.json", r#"{"feature_dim":"3","num_trees":"10"}"#)
+        .config("inputdataconfig.json", CSV_TRAIN)
+        .data("train", "a.csv", b"1,2,3");
     assert_fails(&ml, "num_trees must be a whole number between 50 and 1000");
 }
 
@@ -129,21 +156,28 @@ fn unknown_hyperparameter_is_named_and_underscore_keys_are_ignored() {
 #[test]
 fn wrong_feature_count_names_the_file_and_line() {
     let ml = MlTree::new();
-    ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#).config("inputdataconfig.json", CSV_TRAIN).data("train", "a.csv", b"1,2,3\n4,5,6\n7,8\n");
+    ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#).config("inputdataconfig.json", CSV_TRAIN).data(
+        "train",
+        "a.csv",
+        b"1,2,3\n4,5,6\n7,8\n",
+    );
     assert_fails(&ml, "file a.csv: line 3: expected 3 features (feature_dim), found 2");
 }
 
 #[test]
 fn empty_train_channel_fails() {
     let ml = MlTree::new();
-    ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#).config("inputdataconfig.json", CSV_TRAIN).data("train", "a.csv", b"");
+    ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#)
+        .config("inputdataconfig.json", CSV_TRAIN)
+        .data("train", "a.csv", b"");
     assert_fails(&ml, "channel train has no records");
 }
 
 #[test]
 fn missing_train_channel_fails() {
     let ml = MlTree::new();
-    ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#).config("inputdataconfig.json", r#"{"test":{"ContentType":"text/csv;label_size=1"}}"#);
+    ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#)
+        .config("inputdataconfig.json", r#"{"test":{"ContentType":"text/csv;label_size=1"}}"#);
     assert_fails(&ml, "\"train\" channel is required");
 }
 
@@ -152,7 +186,10 @@ fn more_than_one_host_fails_at_once() {
     let ml = MlTree::new();
     ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#)
         .config("inputdataconfig.json", CSV_TRAIN)
-        .config("resourceconfig.json", r#"{"current_host":"algo-1","hosts":["algo-1","algo-2"],"network_interface_name":"eth1"}"#)
+        .config(
+            "resourceconfig.json",
+            r#"{"current_host":"algo-1","hosts":["algo-1","algo-2"],"network_interface_name":"eth1"}"#,
+        )
         .data("train", "a.csv", b"1,2,3");
     assert_fails(&ml, "distributed training is not supported yet");
 }
@@ -171,7 +208,11 @@ fn corrupt_recordio_names_the_record() {
 #[test]
 fn nan_in_training_data_fails() {
     let ml = MlTree::new();
-    ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#).config("inputdataconfig.json", CSV_TRAIN).data("train", "a.csv", b"1,2,3\n1,nan,3\n");
+    ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#).config("inputdataconfig.json", CSV_TRAIN).data(
+        "train",
+        "a.csv",
+        b"1,2,3\n1,nan,3\n",
+    );
     assert_fails(&ml, "line 2, column 2");
 }
 
@@ -179,7 +220,10 @@ fn nan_in_training_data_fails() {
 fn test_channel_without_labels_fails() {
     let ml = MlTree::new();
     ml.config("hyperparameters.json", r#"{"feature_dim":"3"}"#)
-        .config("inputdataconfig.json", r#"{"train":{"ContentType":"text/csv"},"test":{"ContentType":"text/csv;label_size=0"}}"#)
+        .config(
+            "inputdataconfig.json",
+            r#"{"train":{"ContentType":"text/csv"},"test":{"ContentType":"text/csv;label_size=0"}}"#,
+        )
         .data("train", "a.csv", b"1,2,3\n4,5,6\n")
         .data("test", "a.csv", b"1,2,3\n");
     assert_fails(&ml, "labels are required");

@@ -80,11 +80,7 @@ enum Command {
 }
 
 fn available() -> Vec<&'static str> {
-    SERIES_DETECTORS
-        .iter()
-        .map(|(n, _)| *n)
-        .filter(|n| cfg!(feature = "detector") || *n != "rcf_trcf")
-        .collect()
+    SERIES_DETECTORS.iter().map(|(n, _)| *n).filter(|n| cfg!(feature = "detector") || *n != "rcf_trcf").collect()
 }
 
 fn main() {
@@ -127,7 +123,8 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Matrix { input, output, seed, threads } => {
             let m = read_matrix(&input)?;
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build().map_err(|e| e.to_string())?;
+            let pool =
+                rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build().map_err(|e| e.to_string())?;
             let scores = pool.install(|| score_tabular(&m, seed))?;
             if output.extension().is_some_and(|e| e == "npy") {
                 npy::write_vector(&output, &scores)

@@ -17,9 +17,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use rcf_benches::cpu::{measure_process, measure_thread, thread_clock_overhead_ns, thread_cpu_precise_ns, Span};
-use rcf_benches::models::{
-    build_krcf, build_krcf_small, build_rcf, krcf_size, workload, Detector, KrcfSmall, Params,
-};
+use rcf_benches::models::{build_krcf, build_krcf_small, build_rcf, krcf_size, workload, Detector, KrcfSmall, Params};
 use rcf_benches::stream::{is_spike, reference_stream};
 use rcf_core::Forest;
 use rcflib::rcf::RCFSmall;
@@ -294,11 +292,14 @@ fn compare_workload(wl: &str, args: &Args) {
     );
     // The yardstick of issue 2: krcflib against itself with another seed.
     let mut other = build_krcf_small(&Params { seed: p.seed + 1, ..p });
-    let other_scores: Vec<f64> = data.chunks_exact(dims).map(|row| {
-        let s = other.score(row);
-        other.update(row);
-        s
-    }).collect();
+    let other_scores: Vec<f64> = data
+        .chunks_exact(dims)
+        .map(|row| {
+            let s = other.score(row);
+            other.update(row);
+            s
+        })
+        .collect();
     let (on, os) = mean_scores(&other_scores, p.shingle_size, ready);
     println!(
         "workload={wl} check=krcflib_seed_baseline krcflib_seed18_normal={on:.4} krcflib_seed18_spike={os:.4} spearman_krcflib_vs_krcflib={:.4} spearman_rcf_vs_krcflib_over_baseline={:.3}",
@@ -402,7 +403,8 @@ fn batch(wl: &str, forest: &Forest, data: &[f32], dims: usize, args: &Args) {
     }
     let rate = |i: usize| median(results[i].iter().map(|s| rows as f64 / s.wall.as_secs_f64()).collect());
     let cpu_rate = |i: usize| median(results[i].iter().map(|s| rows as f64 / s.cpu.as_secs_f64()).collect());
-    let ratios: Vec<f64> = results[0].iter().zip(&results[1]).map(|(a, b)| a.wall.as_secs_f64() / b.wall.as_secs_f64()).collect();
+    let ratios: Vec<f64> =
+        results[0].iter().zip(&results[1]).map(|(a, b)| a.wall.as_secs_f64() / b.wall.as_secs_f64()).collect();
     println!(
         "workload={wl} op=score_batch points={rows} threads1_wall_per_s={:.0} threads2_wall_per_s={:.0} ratio={:.2} threads1_cpu_adj_per_s={:.0} threads2_cpu_adj_per_s={:.0} identical={}",
         rate(0),
@@ -467,6 +469,9 @@ fn steady_cost<D: Detector>(d: &mut D, data: &[f32], dims: usize) -> f64 {
     1e6 / pass.combined_rate()
 }
 
+/// Trees, sample size, channels and shingle size of one scaling cell.
+type ForestShape = (usize, usize, usize, usize);
+
 fn scaling(args: &Args) {
     // (varied, trees, sample, channels, shingle)
     let cells: Vec<(&str, usize, usize, usize, usize)> = vec![
@@ -481,8 +486,12 @@ fn scaling(args: &Args) {
         ("dims", 100, 256, 5, 8),
         ("dims", 100, 256, 16, 8),
     ];
-    let mut done: Vec<((usize, usize, usize, usize), (f64, f64))> = vec![];
-    println!("# score+update CPU µs per point over the second half of {} points; ratio = krcflib/rcf (speed-up)", args.scaling_points);
+    // Cells that share a forest shape are measured once: (trees, sample, channels, shingle) → costs.
+    let mut done: Vec<(ForestShape, (f64, f64))> = vec![];
+    println!(
+        "# score+update CPU µs per point over the second half of {} points; ratio = krcflib/rcf (speed-up)",
+        args.scaling_points
+    );
     for (varied, trees, sample, channels, shingle) in cells {
         let key = (trees, sample, channels, shingle);
         let (ours, theirs) = match done.iter().find(|(k, _)| *k == key) {

@@ -2,7 +2,9 @@
 
 use std::collections::VecDeque;
 
-use super::{Cadence, Calibration, Detector, FillMethod, Settings, ThresholdConfig, Thresholder, Transform, Transformer};
+use super::{
+    Cadence, Calibration, Detector, FillMethod, Settings, ThresholdConfig, Thresholder, Transform, Transformer,
+};
 use crate::config::ForestBuilder;
 use crate::error::ConfigError;
 use crate::limits;
@@ -237,7 +239,6 @@ impl DetectorBuilder {
         })
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -174,7 +174,11 @@ impl Detector {
 
     /// Processes a whole series (row-major, `input_dims` values per row). Without timestamps, row
     /// numbers are used. The series is checked first: on an error nothing was processed.
-    pub fn process_series(&mut self, rows: &[f32], timestamps: Option<&[i64]>) -> Result<Vec<AnomalyDescriptor>, DetectorError> {
+    pub fn process_series(
+        &mut self,
+        rows: &[f32],
+        timestamps: Option<&[i64]>,
+    ) -> Result<Vec<AnomalyDescriptor>, DetectorError> {
         let dims = self.transformer_dims();
         if !rows.len().is_multiple_of(dims) {
             return Err(InputError::RaggedBatch { len: rows.len(), row_len: dims }.into());
@@ -253,7 +257,11 @@ impl Detector {
             let value = self.transformer.invert_after(&raw.values, previous.as_deref());
             let lower = self.transformer.invert_after(&raw.lower, previous.as_deref());
             let upper = self.transformer.invert_after(&raw.upper, previous.as_deref());
-            let mut out = Imputation { values: Vec::with_capacity(dims), lower: Vec::with_capacity(dims), upper: Vec::with_capacity(dims) };
+            let mut out = Imputation {
+                values: Vec::with_capacity(dims),
+                lower: Vec::with_capacity(dims),
+                upper: Vec::with_capacity(dims),
+            };
             for d in 0..dims {
                 let calibrated = self
                     .calibration
@@ -313,7 +321,12 @@ impl Detector {
 
     /// Fills the NaN values of `input`. For gap filling, `fraction` is how far between the previous
     /// and `next` inputs this step lies (used by linear interpolation).
-    fn fill_missing(&self, input: &[f32], fraction: Option<f64>, next: Option<&[f32]>) -> Result<Vec<f32>, DetectorError> {
+    fn fill_missing(
+        &self,
+        input: &[f32],
+        fraction: Option<f64>,
+        next: Option<&[f32]>,
+    ) -> Result<Vec<f32>, DetectorError> {
         let previous = self.recent_inputs.back();
         let fill = |i: usize| -> f32 {
             let prev = previous.map_or(0.0, |p| p[i]);
@@ -425,7 +438,8 @@ impl Detector {
             .map(|i| {
                 let (shift, scale) = self.transformer.shift_and_scale(i);
                 let steps = block..shingle.saturating_sub(1);
-                let total: f64 = steps.clone().map(|k| (point[k * dims + i] as f64 - point[(k + 1) * dims + i] as f64).abs()).sum();
+                let total: f64 =
+                    steps.clone().map(|k| (point[k * dims + i] as f64 - point[(k + 1) * dims + i] as f64).abs()).sum();
                 let path = if steps.is_empty() { 0.0 } else { total / steps.len() as f64 };
                 self.settings.noise_factor * (scale * path).max(self.transformer.noise(i)) + 1e-3 * shift.abs()
             })
@@ -511,7 +525,8 @@ impl Detector {
         let change: f64 = (newest.start * dims..shingle * dims)
             .map(|k| (attribution.high[k] - ideal.high[k]).abs() + (attribution.low[k] - ideal.low[k]).abs())
             .sum();
-        change <= DIFFERENTIAL_FACTOR * last.score || self.thresholder.grade(change * shingle as f64 / age as f64) == 0.0
+        change <= DIFFERENTIAL_FACTOR * last.score
+            || self.thresholder.grade(change * shingle as f64 / age as f64) == 0.0
     }
 
     /// What the forest expects at shingle position `block` of `point`, given the other positions.

@@ -116,7 +116,9 @@ impl Transformer {
 
     /// True when the state has `dims` dimensions throughout (checked on load).
     pub fn is_consistent(&self, dims: usize) -> bool {
-        self.values.len() == dims && self.differences.len() == dims && self.previous.as_ref().is_none_or(|p| p.len() == dims)
+        self.values.len() == dims
+            && self.differences.len() == dims
+            && self.previous.as_ref().is_none_or(|p| p.len() == dims)
     }
 
     /// The last input seen, if any.

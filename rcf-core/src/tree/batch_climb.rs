@@ -226,7 +226,14 @@ impl WalkSet {
     fn idle() -> Self {
         use std::arch::x86_64::*;
         let zero = _mm512_setzero_si512();
-        WalkSet { row: zero, node: zero, depth: zero, score: [_mm512_setzero_pd(); 2], points: [_mm512_setzero_ps(); LANES], busy: 0 }
+        WalkSet {
+            row: zero,
+            node: zero,
+            depth: zero,
+            score: [_mm512_setzero_pd(); 2],
+            points: [_mm512_setzero_ps(); LANES],
+            busy: 0,
+        }
     }
 
     /// Gives idle lanes the next queued walks (from `next`, of `queued`).
@@ -246,11 +253,28 @@ impl WalkSet {
         let high_from = at + (refill as u8).count_ones() as usize;
         // SAFETY: `climbs` has a register's room past `queued`.
         unsafe {
-            self.row = _mm512_mask_expand_epi32(self.row, refill, _mm512_loadu_si512(climbs.rows.as_ptr().add(at) as *const _));
-            self.node = _mm512_mask_expand_epi32(self.node, refill, _mm512_loadu_si512(climbs.nodes.as_ptr().add(at) as *const _));
-            self.depth = _mm512_mask_expand_epi32(self.depth, refill, _mm512_loadu_si512(climbs.depths.as_ptr().add(at) as *const _));
-            self.score[0] = _mm512_mask_expand_pd(self.score[0], refill as u8, _mm512_loadu_pd(climbs.scores.as_ptr().add(at)));
-            self.score[1] = _mm512_mask_expand_pd(self.score[1], (refill >> 8) as u8, _mm512_loadu_pd(climbs.scores.as_ptr().add(high_from)));
+            self.row = _mm512_mask_expand_epi32(
+                self.row,
+                refill,
+                _mm512_loadu_si512(climbs.rows.as_ptr().add(at) as *const _),
+            );
+            self.node = _mm512_mask_expand_epi32(
+                self.node,
+                refill,
+                _mm512_loadu_si512(climbs.nodes.as_ptr().add(at) as *const _),
+            );
+            self.depth = _mm512_mask_expand_epi32(
+                self.depth,
+                refill,
+                _mm512_loadu_si512(climbs.depths.as_ptr().add(at) as *const _),
+            );
+            self.score[0] =
+                _mm512_mask_expand_pd(self.score[0], refill as u8, _mm512_loadu_pd(climbs.scores.as_ptr().add(at)));
+            self.score[1] = _mm512_mask_expand_pd(
+                self.score[1],
+                (refill >> 8) as u8,
+                _mm512_loadu_pd(climbs.scores.as_ptr().add(high_from)),
+            );
         }
         let mut rows = [0i32; LANES];
         // SAFETY: one register into an array of its size.
@@ -288,7 +312,9 @@ impl WalkSet {
         // idle lanes compute on a stale (clamped, so in-bounds) node and are masked off below.
         let mut at = [0i32; LANES];
         // SAFETY: one register into an array of its size.
-        unsafe { _mm512_storeu_si512(at.as_mut_ptr() as *mut _, _mm512_mullo_epi32(node, _mm512_set1_epi32(2 * D as i32))) };
+        unsafe {
+            _mm512_storeu_si512(at.as_mut_ptr() as *mut _, _mm512_mullo_epi32(node, _mm512_set1_epi32(2 * D as i32)))
+        };
         let (mut gap, mut span) = (zero, zero);
         for (k, (&at, &point)) in at.iter().zip(&self.points).enumerate() {
             // SAFETY: `at` starts a box of `2 * D` values inside the bounds.
@@ -354,10 +380,14 @@ impl WalkSet {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
-fn lane_sums(bounds: std::arch::x86_64::__m512, point: std::arch::x86_64::__m512) -> (std::arch::x86_64::__m128, std::arch::x86_64::__m128) {
+fn lane_sums(
+    bounds: std::arch::x86_64::__m512,
+    point: std::arch::x86_64::__m512,
+) -> (std::arch::x86_64::__m128, std::arch::x86_64::__m128) {
     use std::arch::x86_64::*;
     // [min - p ++ p - max], then each clamped at 0: [below ++ above].
-    let apart = _mm512_max_ps(_mm512_mask_sub_ps(_mm512_sub_ps(bounds, point), 0xFF00, point, bounds), _mm512_setzero_ps());
+    let apart =
+        _mm512_max_ps(_mm512_mask_sub_ps(_mm512_sub_ps(bounds, point), 0xFF00, point, bounds), _mm512_setzero_ps());
     // Halves swapped: [above ++ below] and [max ++ min].
     let apart_swapped = _mm512_shuffle_f32x4::<0b01_00_11_10>(apart, apart);
     let bounds_swapped = _mm512_shuffle_f32x4::<0b01_00_11_10>(bounds, bounds);

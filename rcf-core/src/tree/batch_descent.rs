@@ -61,9 +61,10 @@ impl<'a> BatchDescent<'a> {
     /// Each point's index, leaf and depth from the last [`BatchDescent::descend`], in the order
     /// the descents finished.
     pub fn found(&self) -> impl Iterator<Item = (usize, NodeRef, usize)> + '_ {
-        self.finished_points[..self.found].iter().zip(&self.finished_leaves[..self.found]).map(|(&point, &leaf)| {
-            (point as usize, NodeRef((leaf & 0xFFFF) as u16), (leaf >> 16) as usize)
-        })
+        self.finished_points[..self.found]
+            .iter()
+            .zip(&self.finished_leaves[..self.found])
+            .map(|(&point, &leaf)| (point as usize, NodeRef((leaf & 0xFFFF) as u16), (leaf >> 16) as usize))
     }
 
     /// The portable descent: [`GROUP`] points at a time in lockstep (see [`descend_points`]).
@@ -172,10 +173,23 @@ unsafe fn descend_all_avx512(tree: &Tree, rows: &[f32], out_rows: &mut [u32], ou
             let at = _mm512_slli_epi32::<2>(_mm512_min_epi32(node[r], last_node));
             let cut_value = _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), step, at, words as *const f32);
             let links = [
-                _mm512_mask_i32gather_epi64::<4>(_mm512_setzero_si512(), step as u8, _mm512_castsi512_si256(at), words.add(1) as *const i64),
-                _mm512_mask_i32gather_epi64::<4>(_mm512_setzero_si512(), (step >> 8) as u8, _mm512_extracti64x4_epi64::<1>(at), words.add(1) as *const i64),
+                _mm512_mask_i32gather_epi64::<4>(
+                    _mm512_setzero_si512(),
+                    step as u8,
+                    _mm512_castsi512_si256(at),
+                    words.add(1) as *const i64,
+                ),
+                _mm512_mask_i32gather_epi64::<4>(
+                    _mm512_setzero_si512(),
+                    (step >> 8) as u8,
+                    _mm512_extracti64x4_epi64::<1>(at),
+                    words.add(1) as *const i64,
+                ),
             ];
-            let dim_left = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(links[0])), _mm512_cvtepi64_epi32(links[1]));
+            let dim_left = _mm512_inserti64x4::<1>(
+                _mm512_castsi256_si512(_mm512_cvtepi64_epi32(links[0])),
+                _mm512_cvtepi64_epi32(links[1]),
+            );
             let right_parent = _mm512_inserti64x4::<1>(
                 _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64::<32>(links[0]))),
                 _mm512_cvtepi64_epi32(_mm512_srli_epi64::<32>(links[1])),

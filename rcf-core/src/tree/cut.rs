@@ -22,7 +22,12 @@ pub fn separating_cut(factor: f64, point: &[f32], min: &[f32], max: &[f32]) -> O
         let (p, lo, hi) = (point[i] as f64, min[i] as f64, max[i] as f64);
         ((lo - p).max(0.0), (p - hi).max(0.0))
     };
-    let total: f64 = (0..point.len()).map(|i| { let (b, a) = outside(i); b + a }).sum();
+    let total: f64 = (0..point.len())
+        .map(|i| {
+            let (b, a) = outside(i);
+            b + a
+        })
+        .sum();
     if !(total > 0.0 && total.is_finite()) {
         return None;
     }
@@ -69,7 +74,9 @@ mod tests {
     #[test]
     fn separating_cuts_always_separate_even_between_adjacent_floats() {
         let a = 1.0f32;
-        for (point, min, max) in [([a.next_up()], [a], [a]), ([a], [a.next_up()], [2.0]), ([f32::MAX], [f32::MIN], [0.0])] {
+        for (point, min, max) in
+            [([a.next_up()], [a], [a]), ([a], [a.next_up()], [2.0]), ([f32::MAX], [f32::MIN], [0.0])]
+        {
             for factor in [0.0, 0.3, 0.999_999, 1.0] {
                 let cut = separating_cut(factor, &point, &min, &max).unwrap();
                 assert!(separates(cut, &point, &min, &max), "{cut:?} {point:?} {min:?} {max:?}");
@@ -82,7 +89,8 @@ mod tests {
     fn separating_cut_is_uniform_over_the_gap() {
         // Gap of width 1 below the box on dimension 0 and width 3 above it on dimension 1.
         let (point, min, max) = ([0.0f32, 5.0], [1.0f32, 0.0], [2.0f32, 2.0]);
-        let picks: Vec<Cut> = (0..1000).map(|i| separating_cut(i as f64 / 1000.0, &point, &min, &max).unwrap()).collect();
+        let picks: Vec<Cut> =
+            (0..1000).map(|i| separating_cut(i as f64 / 1000.0, &point, &min, &max).unwrap()).collect();
         let on_first = picks.iter().filter(|c| c.dim == 0).count();
         assert_eq!(on_first, 250);
         assert!(picks.iter().all(|&c| separates(c, &point, &min, &max)));

@@ -25,15 +25,21 @@ impl Tree {
         Some(self.impute_from(self.root, 0, point, missing, store))
     }
 
-    fn impute_from(&self, node: NodeRef, depth: usize, point: &[f32], missing: &[bool], store: &PointStore) -> ImputedLeaf {
+    fn impute_from(
+        &self,
+        node: NodeRef,
+        depth: usize,
+        point: &[f32],
+        missing: &[bool],
+        store: &PointStore,
+    ) -> ImputedLeaf {
         if node.is_leaf() {
             let l = node.index();
             let slot = self.leaf_slot[l];
             let leaf = store.get(slot);
             let equal = point.iter().zip(leaf).zip(missing).all(|((p, q), &m)| m || p == q);
             let mass = self.leaf_mass[l] as u32;
-            let score =
-                if equal { damp(mass, self.mass()) * score_seen(depth, mass) } else { score_unseen(depth) };
+            let score = if equal { damp(mass, self.mass()) * score_seen(depth, mass) } else { score_unseen(depth) };
             return ImputedLeaf { slot, score };
         }
         let n = node.index();
@@ -41,7 +47,11 @@ impl Tree {
         let child = if missing[dim] {
             let left = self.impute_from(self.nodes[n].left, depth + 1, point, missing, store);
             let right = self.impute_from(self.nodes[n].right, depth + 1, point, missing, store);
-            if right.score < left.score { right } else { left }
+            if right.score < left.score {
+                right
+            } else {
+                left
+            }
         } else {
             let next = if point[dim] <= self.nodes[n].cut_value { self.nodes[n].left } else { self.nodes[n].right };
             self.impute_from(next, depth + 1, point, missing, store)

@@ -208,7 +208,14 @@ impl Tree {
     /// rest cannot change whether it does) or every leaf is in. A batch may add a few leaves past
     /// the one that made the box hold the point, which changes nothing: they are in the box of
     /// the subtree too.
-    fn grow_box_until_it_holds(&self, node: NodeRef, store: &PointStore, min: &mut [f32], max: &mut [f32], point: &[f32]) {
+    fn grow_box_until_it_holds(
+        &self,
+        node: NodeRef,
+        store: &PointStore,
+        min: &mut [f32],
+        max: &mut [f32],
+        point: &[f32],
+    ) {
         self.for_each_leaf_batch(node, store, |batch| grow_box_by_batch(min, max, batch, Some(point)));
     }
 
@@ -348,7 +355,9 @@ const BLOCK: usize = 8;
 fn grow_box_by_batch(min: &mut [f32], max: &mut [f32], leaves: &[&[f32]], point: Option<&[f32]>) -> bool {
     let dims = min.len();
     let mut inside = point.is_some();
-    let holds = |lo: &[f32], hi: &[f32], p: &[f32]| lo.iter().zip(hi).zip(p).fold(true, |ok, ((l, h), v)| ok & (l <= v) & (v <= h));
+    let holds = |lo: &[f32], hi: &[f32], p: &[f32]| {
+        lo.iter().zip(hi).zip(p).fold(true, |ok, ((l, h), v)| ok & (l <= v) & (v <= h))
+    };
     let mut start = 0;
     while start + BLOCK <= dims {
         let block = start..start + BLOCK;
@@ -376,4 +385,3 @@ fn grow_box_by_batch(min: &mut [f32], max: &mut [f32], leaves: &[&[f32]], point:
     }
     inside
 }
-

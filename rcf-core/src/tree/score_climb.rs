@@ -58,7 +58,14 @@ impl Tree {
     /// The raw (unnormalised) score of `point` by [`ScoreVisitor`], given the leaf and depth its
     /// descent reached, in a tree holding `tree_mass` points.
     #[inline(always)]
-    pub(crate) fn raw_score(&self, leaf: NodeRef, depth: usize, point: &[f32], store: &PointStore, tree_mass: u32) -> f64 {
+    pub(crate) fn raw_score(
+        &self,
+        leaf: NodeRef,
+        depth: usize,
+        point: &[f32],
+        store: &PointStore,
+        tree_mass: u32,
+    ) -> f64 {
         let mut visitor = ScoreVisitor::new(tree_mass);
         self.visit_from(leaf, depth, point, store, &mut visitor);
         visitor.raw()

@@ -84,7 +84,8 @@ fn descend_lockstep<'a, const PREFETCH: bool>(
     point_of: impl Fn(usize) -> &'a [f32],
 ) -> [(NodeRef, usize); GROUP] {
     // Read by finished slots: a leaf reference, or `NONE`, is never a node index.
-    const IDLE: Node = Node { cut_value: 0.0, cut_dim: 0, left: NodeRef::NULL, right: NodeRef::NULL, parent: NONE, mass: 0 };
+    const IDLE: Node =
+        Node { cut_value: 0.0, cut_dim: 0, left: NodeRef::NULL, right: NodeRef::NULL, parent: NONE, mass: 0 };
     let n = n.min(GROUP);
     let mut at = [NONE; GROUP];
     let mut depth = [0usize; GROUP];

@@ -39,7 +39,8 @@ pub fn reference_stream(points: usize, channels: usize) -> Vec<Vec<f32>> {
             (0..channels)
                 .map(|c| {
                     let period = 60.0 + 7.0 * c as f64;
-                    let mut v = 10.0 * (2.0 * std::f64::consts::PI * t as f64 / period + 0.5 * c as f64).sin() + rng.normal();
+                    let mut v =
+                        10.0 * (2.0 * std::f64::consts::PI * t as f64 / period + 0.5 * c as f64).sin() + rng.normal();
                     if is_spike(t) {
                         v += 15.0;
                     }

@@ -184,7 +184,13 @@ pub fn run(args: DetectArgs) -> anyhow::Result<()> {
             let mut record: Vec<String> = Vec::with_capacity(header.len());
             record.push(text.clone());
             record.extend(row.iter().map(|v| v.to_string()));
-            record.extend([number(d.score), number(d.grade), number(d.threshold), number(d.confidence), d.relative_index.to_string()]);
+            record.extend([
+                number(d.score),
+                number(d.grade),
+                number(d.threshold),
+                number(d.confidence),
+                d.relative_index.to_string(),
+            ]);
             match &d.expected_values {
                 Some(e) => record.extend(e.iter().map(|v| v.to_string())),
                 None => record.extend(std::iter::repeat_n(String::new(), dim)),

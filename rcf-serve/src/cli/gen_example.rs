@@ -47,7 +47,7 @@ struct Burst {
 fn bursts(total_hours: u64) -> Vec<Burst> {
     let day = |d: u64, h: u64| d * 24 + h;
     let planned = [
-        Burst { hour: day(37, 3), hours: 3, vpc: 2, extra: 5.0e9 },  // prod-db, Tuesday 03:00–05:59
+        Burst { hour: day(37, 3), hours: 3, vpc: 2, extra: 5.0e9 }, // prod-db, Tuesday 03:00–05:59
         Burst { hour: day(44, 14), hours: 1, vpc: 5, extra: 3.0e9 }, // dev, Tuesday 14:00
         Burst { hour: day(54, 22), hours: 2, vpc: 3, extra: 4.0e9 }, // analytics, Friday 22:00–23:59
     ];
@@ -125,7 +125,12 @@ pub fn run(args: GenExampleArgs) -> anyhow::Result<()> {
         writeln!(truth, "{},{},{},{}", format_timestamp(START + b.hour as i64 * 3600), b.hours, VPCS[b.vpc], b.extra)?;
     }
     Box::new(truth).commit()?;
-    eprintln!("rcf: wrote {hours} hourly rows of {} VPCs and {} injected bursts to {}", VPCS.len(), bursts.len(), args.output.display());
+    eprintln!(
+        "rcf: wrote {hours} hourly rows of {} VPCs and {} injected bursts to {}",
+        VPCS.len(),
+        bursts.len(),
+        args.output.display()
+    );
     Ok(())
 }
 

@@ -240,12 +240,18 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let features = if table.has_header {
         table.feature_names.clone()
     } else {
-        trained.as_ref().map(|t| t.features.clone()).filter(|f| f.len() == dim).unwrap_or_else(|| table.feature_names.clone())
+        trained
+            .as_ref()
+            .map(|t| t.features.clone())
+            .filter(|f| f.len() == dim)
+            .unwrap_or_else(|| table.feature_names.clone())
     };
     let output_format = args.output_format.unwrap_or(table.format);
     let out = storage::create(&output_location)?;
     let sink = match output_format {
-        Format::Csv => Sink::Csv(csv::WriterBuilder::new().has_headers(false).buffer_capacity(1 << 16).from_writer(out)),
+        Format::Csv => {
+            Sink::Csv(csv::WriterBuilder::new().has_headers(false).buffer_capacity(1 << 16).from_writer(out))
+        }
         Format::Jsonl => Sink::Jsonl(out),
     };
     let mut writer = RowWriter {

@@ -9,9 +9,9 @@ use anyhow::{anyhow, bail};
 use clap::ValueEnum;
 
 use crate::wire::csv_rows::{parse_number, CsvReader, CsvRecord};
-use crate::wire::lines::{LineLimit, LineReader};
 use crate::wire::features::finite;
 use crate::wire::json::{instance_into, instance_width};
+use crate::wire::lines::{LineLimit, LineReader};
 
 /// Rows read at a time when the caller does not say.
 pub const DEFAULT_BATCH_ROWS: usize = 4096;
@@ -97,7 +97,10 @@ enum Kind {
         columns: usize,
         scratch: CsvRecord,
     },
-    Jsonl { reader: LineReader<BufReader<Box<dyn Read + Send>>>, pending: Option<(u64, String)> },
+    Jsonl {
+        reader: LineReader<BufReader<Box<dyn Read + Send>>>,
+        pending: Option<(u64, String)>,
+    },
 }
 
 /// A streaming reader of feature rows.
@@ -148,7 +151,12 @@ fn resolve(spec: &str, flag: &str, header: Option<&[String]>, columns: usize, so
 impl TableReader {
     /// Opens a table: detects the format (unless given), reads the header or first record, and
     /// works out the feature columns.
-    pub fn open(reader: Box<dyn Read + Send>, source: &str, format: Option<Format>, columns: &Columns) -> anyhow::Result<TableReader> {
+    pub fn open(
+        reader: Box<dyn Read + Send>,
+        source: &str,
+        format: Option<Format>,
+        columns: &Columns,
+    ) -> anyhow::Result<TableReader> {
         let limit = LineLimit::from_env().map_err(|e| anyhow!(e))?;
         let mut reader = BufReader::with_capacity(1 << 20, reader);
         let format = match format.or_else(|| Format::from_name(source)) {
@@ -167,7 +175,11 @@ impl TableReader {
         }
     }
 
-    fn open_csv(mut csv: CsvReader<BufReader<Box<dyn Read + Send>>>, source: &str, spec: &Columns) -> anyhow::Result<TableReader> {
+    fn open_csv(
+        mut csv: CsvReader<BufReader<Box<dyn Read + Send>>>,
+        source: &str,
+        spec: &Columns,
+    ) -> anyhow::Result<TableReader> {
         let mut first = CsvRecord::default();
         match csv.read(&mut first) {
             Ok(true) => {}
@@ -224,12 +236,22 @@ impl TableReader {
             label_name,
             has_header,
             format: Format::Csv,
-            kind: Kind::Csv { reader: Box::new(csv), roles, pending: (!has_header).then_some(first), columns, scratch: CsvRecord::default() },
+            kind: Kind::Csv {
+                reader: Box::new(csv),
+                roles,
+                pending: (!has_header).then_some(first),
+                columns,
+                scratch: CsvRecord::default(),
+            },
             rows: 0,
         })
     }
 
-    fn open_jsonl(mut reader: LineReader<BufReader<Box<dyn Read + Send>>>, source: &str, spec: &Columns) -> anyhow::Result<TableReader> {
+    fn open_jsonl(
+        mut reader: LineReader<BufReader<Box<dyn Read + Send>>>,
+        source: &str,
+        spec: &Columns,
+    ) -> anyhow::Result<TableReader> {
         for s in spec.label.iter().chain(&spec.ids) {
             if s.parse::<usize>().is_ok() {
                 bail!("column {s:?}: JSON Lines records name their fields; give the key, not a column number");
@@ -269,7 +291,12 @@ impl TableReader {
     /// Reads up to `max_rows` rows (fewer when that many would exceed [`MAX_BATCH_VALUES`]),
     /// appending their features to `values` and (when `metas` is given) their line, identifiers
     /// and label. Returns the number of rows read (0 at the end).
-    pub fn read_batch(&mut self, max_rows: usize, values: &mut Vec<f32>, mut metas: Option<&mut Vec<RowMeta>>) -> anyhow::Result<usize> {
+    pub fn read_batch(
+        &mut self,
+        max_rows: usize,
+        values: &mut Vec<f32>,
+        mut metas: Option<&mut Vec<RowMeta>>,
+    ) -> anyhow::Result<usize> {
         let dim = self.dim();
         let max_rows = max_rows.min((MAX_BATCH_VALUES / dim.max(1)).max(1));
         let want_meta = metas.is_some();
@@ -308,8 +335,16 @@ impl TableReader {
                                 feature += 1;
                                 let number = parse_number(field).map_err(|text| {
                                     values.truncate(start);
-                                    let found = if text.is_empty() { "an empty field".to_string() } else { format!("{text:?}") };
-                                    anyhow!("{}: line {line}, column {} ({name}): expected a number, found {found}", self.source, i + 1)
+                                    let found = if text.is_empty() {
+                                        "an empty field".to_string()
+                                    } else {
+                                        format!("{text:?}")
+                                    };
+                                    anyhow!(
+                                        "{}: line {line}, column {} ({name}): expected a number, found {found}",
+                                        self.source,
+                                        i + 1
+                                    )
                                 })?;
                                 let value = finite(number).ok_or_else(|| {
                                     values.truncate(start);
@@ -416,26 +451,38 @@ mod tests {
         let e = all(&mut r).unwrap_err().to_string();
         assert_eq!(e, "in.csv: line 3, column 2 (b): expected a number, found \"x\"");
         let mut r = open("1,2\n3\n", Columns::default()).unwrap();
-        assert_eq!(all(&mut r).unwrap_err().to_string(), "in.csv: line 2: expected 2 columns (like the first line), found 1");
+        assert_eq!(
+            all(&mut r).unwrap_err().to_string(),
+            "in.csv: line 2: expected 2 columns (like the first line), found 1"
+        );
         let e = open("1,2\n", Columns { label: Some("y".into()), ..Columns::default() }).err().unwrap().to_string();
         assert!(e.contains("has no header row"), "{e}");
-        let e = open("a,b\n1,2\n", Columns { label: Some("y".into()), ..Columns::default() }).err().unwrap().to_string();
+        let e =
+            open("a,b\n1,2\n", Columns { label: Some("y".into()), ..Columns::default() }).err().unwrap().to_string();
         assert!(e.contains("its header has: a, b"), "{e}");
     }
 
     #[test]
     fn json_lines_are_detected_and_read_in_any_instance_shape() {
         let text = "{\"features\":[1,2],\"id\":\"a\"}\n\n[3,4]\n{\"data\":{\"features\":{\"values\":[5,6]}}}\n";
-        let mut r = TableReader::open(Box::new(std::io::Cursor::new(text.as_bytes().to_vec())), "stdin", None, &Columns {
-            ids: vec!["id".into()],
-            ..Columns::default()
-        })
+        let mut r = TableReader::open(
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            "stdin",
+            None,
+            &Columns { ids: vec!["id".into()], ..Columns::default() },
+        )
         .unwrap();
         assert_eq!(r.format, Format::Jsonl);
         let (v, m) = all(&mut r).unwrap();
         assert_eq!(v, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         assert_eq!((m[0].ids[0].as_str(), m[2].line), ("a", 4));
-        let mut r = TableReader::open(Box::new(std::io::Cursor::new(b"[1,2]\n[1]\n".to_vec())), "x.jsonl", None, &Columns::default()).unwrap();
+        let mut r = TableReader::open(
+            Box::new(std::io::Cursor::new(b"[1,2]\n[1]\n".to_vec())),
+            "x.jsonl",
+            None,
+            &Columns::default(),
+        )
+        .unwrap();
         let e = all(&mut r).unwrap_err().to_string();
         assert_eq!(e, "x.jsonl: line 2: expected 2 features (feature_dim), found 1");
     }

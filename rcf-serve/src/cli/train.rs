@@ -71,10 +71,9 @@ pub struct TrainedColumns {
 
 pub fn run(args: OfflineTrainArgs) -> anyhow::Result<()> {
     let input_text = args.input.as_deref().expect("offline training has --input");
-    let output_text = args
-        .output
-        .as_deref()
-        .ok_or_else(|| anyhow!("rcf train --input needs --output: where to write model.tar.gz (a path or s3://bucket/key)"))?;
+    let output_text = args.output.as_deref().ok_or_else(|| {
+        anyhow!("rcf train --input needs --output: where to write model.tar.gz (a path or s3://bucket/key)")
+    })?;
     let input_location = Location::parse(input_text)?;
     let mut output = Location::parse(output_text)?;
     if let Location::Local(path) = &output {
@@ -104,8 +103,11 @@ pub fn run(args: OfflineTrainArgs) -> anyhow::Result<()> {
         builder = builder.time_decay(lambda);
     }
     let config = builder.config().map_err(|e| anyhow!("invalid forest configuration: {e}"))?;
-    let trained_columns =
-        TrainedColumns { features: table.feature_names.clone(), ids: table.id_names.clone(), label: table.label_name.clone() };
+    let trained_columns = TrainedColumns {
+        features: table.feature_names.clone(),
+        ids: table.id_names.clone(),
+        label: table.label_name.clone(),
+    };
 
     let stop_reader = &stop;
     let bar_reader = bar.clone();

@@ -26,20 +26,12 @@ pub struct Source<'a> {
 impl<'a> Source<'a> {
     /// A data input.
     pub fn input(flag: &'a str, location: &'a Location) -> Self {
-        Source {
-            flag,
-            location,
-            model: false,
-        }
+        Source { flag, location, model: false }
     }
 
     /// A model.
     pub fn model(flag: &'a str, location: &'a Location) -> Self {
-        Source {
-            flag,
-            location,
-            model: true,
-        }
+        Source { flag, location, model: true }
     }
 
     /// The local files this source reads (empty for S3 and stdin).
@@ -51,15 +43,10 @@ impl<'a> Source<'a> {
             return vec![path.clone()];
         }
         if path.is_dir() {
-            return [MODEL_FILE, MANIFEST_FILE, "model.tar.gz"]
-                .iter()
-                .map(|f| path.join(f))
-                .collect();
+            return [MODEL_FILE, MANIFEST_FILE, "model.tar.gz"].iter().map(|f| path.join(f)).collect();
         }
         let mut files = vec![path.clone()];
-        if path.file_name().is_some_and(|n| n == MODEL_FILE)
-            || path.extension().is_some_and(|e| e == "rcf")
-        {
+        if path.file_name().is_some_and(|n| n == MODEL_FILE) || path.extension().is_some_and(|e| e == "rcf") {
             files.push(path.with_file_name(MANIFEST_FILE));
         }
         files
@@ -68,39 +55,21 @@ impl<'a> Source<'a> {
 
 /// Fails with a message naming both paths when writing `output` (given by `output_flag`) would
 /// replace or truncate anything in `sources`.
-pub fn refuse_overwrite(
-    output_flag: &str,
-    output: &Location,
-    sources: &[Source],
-) -> anyhow::Result<()> {
+pub fn refuse_overwrite(output_flag: &str, output: &Location, sources: &[Source]) -> anyhow::Result<()> {
     match output {
         Location::Local(path) => {
             if path.is_dir() {
-                bail!(
-                    "{output_flag} {}: is a directory; expected a file to write",
-                    path.display()
-                );
+                bail!("{output_flag} {}: is a directory; expected a file to write", path.display());
             }
             let out = Handle::from_path(path).ok();
             for source in sources {
                 for file in source.files() {
                     if same_place(path, out.as_ref(), &file) {
-                        bail!(clash(
-                            output_flag,
-                            output,
-                            source,
-                            &file.display().to_string()
-                        ));
+                        bail!(clash(output_flag, output, source, &file.display().to_string()));
                     }
                 }
-                if source.location == &Location::Std && out.is_some() && out == Handle::stdin().ok()
-                {
-                    bail!(clash(
-                        output_flag,
-                        output,
-                        source,
-                        "standard input (redirected from that file)"
-                    ));
+                if source.location == &Location::Std && out.is_some() && out == Handle::stdin().ok() {
+                    bail!(clash(output_flag, output, source, "standard input (redirected from that file)"));
                 }
             }
         }
@@ -122,12 +91,7 @@ pub fn refuse_overwrite(
                 // same device as standard output without anything being overwritten.
                 for file in source.files().into_iter().filter(|f| f.is_file()) {
                     if Handle::from_path(&file).is_ok_and(|h| h == stdout) {
-                        bail!(clash(
-                            output_flag,
-                            output,
-                            source,
-                            &file.display().to_string()
-                        ));
+                        bail!(clash(output_flag, output, source, &file.display().to_string()));
                     }
                 }
             }
@@ -144,33 +108,19 @@ fn same_place(output: &Path, out: Option<&Handle>, file: &Path) -> bool {
         (Some(a), Some(b)) => *a == b,
         (None, None) => {
             let dir = |p: &Path| {
-                Handle::from_path(
-                    p.parent()
-                        .filter(|d| !d.as_os_str().is_empty())
-                        .unwrap_or(Path::new(".")),
-                )
-                .ok()
+                Handle::from_path(p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))).ok()
             };
-            output.file_name() == file.file_name()
-                && dir(output).is_some()
-                && dir(output) == dir(file)
+            output.file_name() == file.file_name() && dir(output).is_some() && dir(output) == dir(file)
         }
         _ => false,
     }
 }
 
 fn clash(output_flag: &str, output: &Location, source: &Source, what: &str) -> String {
-    let shown = if *output == Location::Std {
-        "- (standard output, redirected to it)".to_string()
-    } else {
-        output.to_string()
-    };
+    let shown =
+        if *output == Location::Std { "- (standard output, redirected to it)".to_string() } else { output.to_string() };
     let source_text = source.location.to_string();
-    let via = if what == source_text {
-        String::new()
-    } else {
-        format!(" ({what})")
-    };
+    let via = if what == source_text { String::new() } else { format!(" ({what})") };
     format!(
         "{output_flag} {shown} is the same file as {} {source_text}{via}; writing it would destroy what is being read. \
          Choose another output path",
@@ -189,17 +139,10 @@ mod tests {
     #[test]
     fn the_same_s3_object_is_refused_after_normalising_the_key() {
         let input = loc("s3://bucket/dir/data.csv");
-        for same in [
-            "s3://bucket/dir/data.csv",
-            "s3://bucket//dir//data.csv",
-            "s3://BUCKET/dir/data.csv",
-        ] {
+        for same in ["s3://bucket/dir/data.csv", "s3://bucket//dir//data.csv", "s3://BUCKET/dir/data.csv"] {
             let e = refuse_overwrite("--output", &loc(same), &[Source::input("--input", &input)]);
             let text = format!("{:#}", e.expect_err(same));
-            assert!(
-                text.contains("is the same file as --input s3://bucket/dir/data.csv"),
-                "{text}"
-            );
+            assert!(text.contains("is the same file as --input s3://bucket/dir/data.csv"), "{text}");
         }
         for other in [
             "s3://bucket/dir/data.csv.out",
@@ -207,20 +150,12 @@ mod tests {
             "s3://other/dir/data.csv",
             "s3://bucket/Dir/data.csv",
         ] {
-            refuse_overwrite("--output", &loc(other), &[Source::input("--input", &input)])
-                .expect(other);
+            refuse_overwrite("--output", &loc(other), &[Source::input("--input", &input)]).expect(other);
         }
         let model = loc("s3://models/m.tar.gz");
-        let e = refuse_overwrite(
-            "--output",
-            &loc("s3://models/m.tar.gz"),
-            &[Source::model("--model", &model)],
-        )
-        .unwrap_err();
-        assert!(
-            format!("{e:#}").contains("--model s3://models/m.tar.gz"),
-            "{e:#}"
-        );
+        let e = refuse_overwrite("--output", &loc("s3://models/m.tar.gz"), &[Source::model("--model", &model)])
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("--model s3://models/m.tar.gz"), "{e:#}");
     }
 
     #[test]
@@ -237,19 +172,10 @@ mod tests {
         let detour = dir.path().join("sub/../data.csv");
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         for out in [&data, &link, &hard, &detour] {
-            let e = refuse_overwrite("--output", &Location::Local(out.clone()), &sources)
-                .expect_err("same file");
-            assert!(
-                format!("{e:#}").contains("is the same file as --input"),
-                "{e:#}"
-            );
+            let e = refuse_overwrite("--output", &Location::Local(out.clone()), &sources).expect_err("same file");
+            assert!(format!("{e:#}").contains("is the same file as --input"), "{e:#}");
         }
-        refuse_overwrite(
-            "--output",
-            &Location::Local(dir.path().join("new.csv")),
-            &sources,
-        )
-        .unwrap();
+        refuse_overwrite("--output", &Location::Local(dir.path().join("new.csv")), &sources).unwrap();
 
         let model_dir = dir.path().join("model");
         std::fs::create_dir(&model_dir).unwrap();
@@ -258,12 +184,8 @@ mod tests {
         let model = Location::Local(model_dir.clone());
         for name in [MODEL_FILE, MANIFEST_FILE, "model.tar.gz"] {
             let out = Location::Local(model_dir.join(name));
-            let e = refuse_overwrite("--output", &out, &[Source::model("--model", &model)])
-                .expect_err(name);
-            assert!(
-                format!("{e:#}").contains(&format!("--model {}", model_dir.display())),
-                "{e:#}"
-            );
+            let e = refuse_overwrite("--output", &out, &[Source::model("--model", &model)]).expect_err(name);
+            assert!(format!("{e:#}").contains(&format!("--model {}", model_dir.display())), "{e:#}");
         }
         let rcf = Location::Local(model_dir.join(MODEL_FILE));
         let out = Location::Local(model_dir.join(MANIFEST_FILE));
@@ -271,12 +193,7 @@ mod tests {
             refuse_overwrite("--output", &out, &[Source::model("--model", &rcf)]).is_err(),
             "manifest beside model.rcf"
         );
-        let e = refuse_overwrite(
-            "--output",
-            &Location::Local(dir.path().to_path_buf()),
-            &sources,
-        )
-        .unwrap_err();
+        let e = refuse_overwrite("--output", &Location::Local(dir.path().to_path_buf()), &sources).unwrap_err();
         assert!(format!("{e:#}").contains("is a directory"), "{e:#}");
     }
 }

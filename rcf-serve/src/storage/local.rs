@@ -85,7 +85,10 @@ impl Write for AtomicFile {
 impl Output for AtomicFile {
     fn commit(mut self: Box<Self>) -> anyhow::Result<()> {
         let writer = self.file.take().expect("committed once");
-        let file = writer.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", self.tmp.display()))?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("writing {}", self.tmp.display()))?;
         file.as_file().sync_all().with_context(|| format!("syncing {}", self.tmp.display()))?;
         // rename(2) over the destination: a symlink there is replaced, never followed. On failure
         // the temporary file is removed as the error's file handle drops.

@@ -30,7 +30,9 @@ impl Location {
             return Ok(Location::Std);
         }
         if let Some(rest) = text.strip_prefix("s3://") {
-            return Ok(Location::S3(s3::S3Url::parse(rest).with_context(|| format!("{text:?} is not a valid S3 URI"))?));
+            return Ok(Location::S3(
+                s3::S3Url::parse(rest).with_context(|| format!("{text:?} is not a valid S3 URI"))?,
+            ));
         }
         if text.contains("://") {
             bail!("{text:?}: unsupported URI scheme; expected a local path, s3://bucket/key, or - (stdin/stdout)");

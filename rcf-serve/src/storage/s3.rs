@@ -109,11 +109,18 @@ fn home_file(env_name: &str, default: &str) -> Option<std::path::PathBuf> {
 /// environment does not already say.
 fn apply_profile(mut builder: AmazonS3Builder) -> AmazonS3Builder {
     let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".into());
-    let chain_in_env = ["AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-        .iter()
-        .any(|v| env(v).is_some());
+    let chain_in_env = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ]
+    .iter()
+    .any(|v| env(v).is_some());
     if !chain_in_env {
-        if let Some(text) = home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials").and_then(|p| std::fs::read_to_string(p).ok()) {
+        if let Some(text) =
+            home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials").and_then(|p| std::fs::read_to_string(p).ok())
+        {
             for (k, v) in ini_section(&text, &profile) {
                 builder = match k.as_str() {
                     "aws_access_key_id" => builder.with_access_key_id(v),
@@ -174,18 +181,31 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 /// which of the usual causes it is.
 pub fn explain(error: object_store::Error, doing: &str, url: &S3Url) -> anyhow::Error {
     let text = chain(&error);
-    let code = ["SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidClientTokenId", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"]
-        .into_iter()
-        .find(|c| text.contains(c));
+    let code = [
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+    ]
+    .into_iter()
+    .find(|c| text.contains(c));
     if let Some(code) = code {
         return anyhow!(
             "{url}: S3 rejected the credentials while {doing} ({code}): the access key or secret key is wrong or expired; \
              check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or AWS_PROFILE"
         );
     }
-    let wrong_region = ["PermanentRedirect", "AuthorizationHeaderMalformed", "IncorrectEndpoint", "301 Moved Permanently", "IllegalLocationConstraint"]
-        .into_iter()
-        .any(|c| text.contains(c));
+    let wrong_region = [
+        "PermanentRedirect",
+        "AuthorizationHeaderMalformed",
+        "IncorrectEndpoint",
+        "301 Moved Permanently",
+        "IllegalLocationConstraint",
+    ]
+    .into_iter()
+    .any(|c| text.contains(c));
     if wrong_region {
         let expected = text
             .split("expecting '")
@@ -303,7 +323,9 @@ impl S3Writer {
     /// Sends the buffer as the next part, starting the multipart upload if needed.
     fn send_part(&mut self) -> anyhow::Result<()> {
         if self.upload.is_none() {
-            let upload = runtime().block_on(self.store.put_multipart(&self.path)).map_err(|e| explain(e, "starting a multipart upload", &self.url))?;
+            let upload = runtime()
+                .block_on(self.store.put_multipart(&self.path))
+                .map_err(|e| explain(e, "starting a multipart upload", &self.url))?;
             tracing::debug!("{}: multipart upload started", self.url);
             self.upload = Some(upload);
         }
@@ -369,7 +391,10 @@ impl Drop for S3Writer {
                 handle.abort();
             }
             if let Err(e) = runtime().block_on(upload.abort()) {
-                tracing::warn!("{}: could not abort the unfinished multipart upload ({e}); no object was created", self.url);
+                tracing::warn!(
+                    "{}: could not abort the unfinished multipart upload ({e}); no object was created",
+                    self.url
+                );
             }
         }
     }
@@ -383,7 +408,10 @@ mod tests {
         S3Url::parse("bucket/k.csv").unwrap()
     }
 
-    fn status_error(kind: fn(String, Box<dyn std::error::Error + Send + Sync>) -> object_store::Error, body: &str) -> object_store::Error {
+    fn status_error(
+        kind: fn(String, Box<dyn std::error::Error + Send + Sync>) -> object_store::Error,
+        body: &str,
+    ) -> object_store::Error {
         kind("k.csv".into(), body.to_string().into())
     }
 
@@ -393,10 +421,15 @@ mod tests {
         let pd = |p, s| object_store::Error::PermissionDenied { path: p, source: s };
         let text = |e: anyhow::Error| e.to_string();
         assert!(text(explain(status_error(nf, "<Code>NoSuchKey</Code>"), "reading", &url())).contains("no such object"));
-        assert!(text(explain(status_error(nf, "<Code>NoSuchBucket</Code>"), "reading", &url())).contains("bucket bucket does not exist"));
+        assert!(text(explain(status_error(nf, "<Code>NoSuchBucket</Code>"), "reading", &url()))
+            .contains("bucket bucket does not exist"));
         let rejected = text(explain(status_error(pd, "<Code>SignatureDoesNotMatch</Code>"), "reading", &url()));
-        assert!(rejected.contains("rejected the credentials") && rejected.contains("SignatureDoesNotMatch"), "{rejected}");
-        assert!(text(explain(status_error(pd, "<Code>AccessDenied</Code>"), "writing", &url())).contains("access denied while writing"));
+        assert!(
+            rejected.contains("rejected the credentials") && rejected.contains("SignatureDoesNotMatch"),
+            "{rejected}"
+        );
+        assert!(text(explain(status_error(pd, "<Code>AccessDenied</Code>"), "writing", &url()))
+            .contains("access denied while writing"));
         let region = text(explain(
             object_store::Error::Generic {
                 store: "S3",
@@ -411,6 +444,9 @@ mod tests {
     #[test]
     fn ini_sections_are_read_by_name() {
         let text = "[default]\naws_access_key_id = A\n[other]\naws_access_key_id=B\nregion = eu-west-1\n";
-        assert_eq!(ini_section(text, "other"), vec![("aws_access_key_id".into(), "B".into()), ("region".into(), "eu-west-1".into())]);
+        assert_eq!(
+            ini_section(text, "other"),
+            vec![("aws_access_key_id".into(), "B".into()), ("region".into(), "eu-west-1".into())]
+        );
     }
 }

@@ -32,11 +32,8 @@ pub fn response_bound(rows: usize, attributed: usize, dims: usize) -> u64 {
 fn push_csv_number(out: &mut String, v: f64) {
     use std::fmt::Write;
     let a = v.abs();
-    let _ = if a == 0.0 || (1e-5..1e16).contains(&a) || !a.is_finite() {
-        write!(out, "{v}")
-    } else {
-        write!(out, "{v:e}")
-    };
+    let _ =
+        if a == 0.0 || (1e-5..1e16).contains(&a) || !a.is_finite() { write!(out, "{v}") } else { write!(out, "{v:e}") };
 }
 
 #[derive(Serialize)]
@@ -111,8 +108,14 @@ pub fn encode(format: OutputFormat, scores: &[f64], attributions: &[Option<DiVec
                     let mut record = Record::default();
                     record.label.insert("score".into(), Value::float32(vec![score as f32]));
                     if let Some(Some(a)) = attributions.get(i) {
-                        record.label.insert("attribution_high".into(), Value::float32(a.high.iter().map(|&v| v as f32).collect()));
-                        record.label.insert("attribution_low".into(), Value::float32(a.low.iter().map(|&v| v as f32).collect()));
+                        record.label.insert(
+                            "attribution_high".into(),
+                            Value::float32(a.high.iter().map(|&v| v as f32).collect()),
+                        );
+                        record.label.insert(
+                            "attribution_low".into(),
+                            Value::float32(a.low.iter().map(|&v| v as f32).collect()),
+                        );
                     }
                     record
                 })

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use super::media::{negotiate_accept, parse_content_type};
 use super::proto::{Float64Tensor, Kind, Record, Value};
 use super::recordio::write_records;
-use super::{decoder, custom_attributes_want_attribution, DecodeLimits, InputFormat};
+use super::{custom_attributes_want_attribution, decoder, DecodeLimits, InputFormat};
 
 const FORMATS: [InputFormat; 5] = [
     InputFormat::Csv { label_size: 0 },
@@ -33,7 +33,9 @@ fn record(values: &[f64]) -> Record {
     let mut r = Record::default();
     r.features.insert(
         "values".into(),
-        Value { kind: Some(Kind::Float64Tensor(Float64Tensor { values: values.to_vec(), keys: vec![], shape: vec![] })) },
+        Value {
+            kind: Some(Kind::Float64Tensor(Float64Tensor { values: values.to_vec(), keys: vec![], shape: vec![] })),
+        },
     );
     r
 }

@@ -117,7 +117,9 @@ impl Decoder for JsonDecoder {
             .map_err(|e| bad(format!("request body is not UTF-8 (invalid byte at {})", e.valid_up_to())))?;
         let trimmed = text.trim_start();
         if trimmed.is_empty() {
-            return Err(bad("request body is empty; expected JSON like {\"instances\": [{\"features\": [..]}]}".into()));
+            return Err(
+                bad("request body is empty; expected JSON like {\"instances\": [{\"features\": [..]}]}".into()),
+            );
         }
         let mut sink = RowSink::new(*limits);
         let instances: Vec<&RawValue> = if trimmed.starts_with('[') {

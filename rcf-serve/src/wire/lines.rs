@@ -30,14 +30,10 @@ impl LineLimit {
     /// The limit of the offline CLI and the training channels: [`MAX_LINE_BYTES_ENV`], else the default.
     pub fn from_env() -> Result<LineLimit, String> {
         let max_bytes = match std::env::var(MAX_LINE_BYTES_ENV) {
-            Ok(text) => parse_max_line_bytes(&text)
-                .map_err(|e| format!("{MAX_LINE_BYTES_ENV}={text:?}: {e}"))?,
+            Ok(text) => parse_max_line_bytes(&text).map_err(|e| format!("{MAX_LINE_BYTES_ENV}={text:?}: {e}"))?,
             Err(_) => DEFAULT_MAX_LINE_BYTES,
         };
-        Ok(LineLimit {
-            max_bytes,
-            setting: "raise it with RCF_MAX_LINE_BYTES",
-        })
+        Ok(LineLimit { max_bytes, setting: "raise it with RCF_MAX_LINE_BYTES" })
     }
 }
 
@@ -46,9 +42,7 @@ pub fn parse_max_line_bytes(text: &str) -> Result<usize, String> {
     let (low, high) = (*MAX_LINE_BYTES_RANGE.start(), *MAX_LINE_BYTES_RANGE.end());
     match text.trim().parse::<usize>() {
         Ok(n) if MAX_LINE_BYTES_RANGE.contains(&n) => Ok(n),
-        _ => Err(format!(
-            "expected a whole number of bytes from {low} to {high}"
-        )),
+        _ => Err(format!("expected a whole number of bytes from {low} to {high}")),
     }
 }
 
@@ -118,12 +112,7 @@ pub struct LineReader<R> {
 impl<R: BufRead> LineReader<R> {
     /// Reads lines from `reader`, refusing any longer than `limit`.
     pub fn new(reader: R, limit: LineLimit) -> Self {
-        LineReader {
-            reader,
-            buf: Vec::new(),
-            line: 0,
-            limit,
-        }
+        LineReader { reader, buf: Vec::new(), line: 0, limit }
     }
 
     /// The next line that is not blank (empty or ASCII whitespace only): its 1-based number and
@@ -145,19 +134,11 @@ impl<R: BufRead> LineReader<R> {
             let mut text = self.buf.as_slice();
             match text.strip_suffix(b"\n") {
                 Some(t) => text = t.strip_suffix(b"\r").unwrap_or(t),
-                None if n as u64 == cap => {
-                    return Err(LineError::TooLong {
-                        line,
-                        limit: self.limit,
-                    })
-                }
+                None if n as u64 == cap => return Err(LineError::TooLong { line, limit: self.limit }),
                 None => {}
             }
             if text.len() > self.limit.max_bytes {
-                return Err(LineError::TooLong {
-                    line,
-                    limit: self.limit,
-                });
+                return Err(LineError::TooLong { line, limit: self.limit });
             }
             if memchr::memchr(b'\r', text).is_some() {
                 return Err(LineError::BareCr { line });
@@ -175,13 +156,7 @@ mod tests {
     use super::*;
 
     fn read_all(text: &[u8], max: usize) -> Result<Vec<(u64, String)>, String> {
-        let mut r = LineReader::new(
-            text,
-            LineLimit {
-                max_bytes: max,
-                setting: "--max-line-bytes",
-            },
-        );
+        let mut r = LineReader::new(text, LineLimit { max_bytes: max, setting: "--max-line-bytes" });
         let mut out = Vec::new();
         while let Some((n, l)) = r.next_line().map_err(|e| e.to_string())? {
             out.push((n, String::from_utf8_lossy(l).into_owned()));
@@ -192,63 +167,36 @@ mod tests {
     #[test]
     fn lines_end_in_lf_or_crlf_and_blank_ones_are_skipped() {
         let lines = read_all(b"a\r\n\r\n  \nb\nc", 8).unwrap();
-        assert_eq!(
-            lines,
-            [
-                (1, "a".to_string()),
-                (4, "b".to_string()),
-                (5, "c".to_string())
-            ]
-        );
+        assert_eq!(lines, [(1, "a".to_string()), (4, "b".to_string()), (5, "c".to_string())]);
     }
 
     #[test]
     fn a_bare_cr_is_an_error_naming_its_line() {
         let e = read_all(b"1,2\n3,4\r5,6\n", 64).unwrap_err();
-        assert!(
-            e.starts_with("line 2: a carriage return (CR) that is not part of a CRLF line ending"),
-            "{e}"
-        );
-        assert!(read_all(b"1,2\r", 64)
-            .unwrap_err()
-            .starts_with("line 1: a carriage return"));
+        assert!(e.starts_with("line 2: a carriage return (CR) that is not part of a CRLF line ending"), "{e}");
+        assert!(read_all(b"1,2\r", 64).unwrap_err().starts_with("line 1: a carriage return"));
     }
 
     #[test]
     fn a_long_line_fails_at_the_limit_naming_line_and_limit() {
         assert_eq!(read_all(b"12345678\r\n12345678", 8).unwrap().len(), 2);
-        for text in [
-            &b"ok\n123456789\n"[..],
-            b"ok\n123456789",
-            b"ok\n123456789\r\n",
-        ] {
+        for text in [&b"ok\n123456789\n"[..], b"ok\n123456789", b"ok\n123456789\r\n"] {
             let e = read_all(text, 8).unwrap_err();
-            assert!(
-                e.starts_with("line 2: longer than 8 bytes") && e.contains("--max-line-bytes"),
-                "{e}"
-            );
+            assert!(e.starts_with("line 2: longer than 8 bytes") && e.contains("--max-line-bytes"), "{e}");
         }
         // Endless input without a newline: stops after the limit.
         let mut endless = LineReader::new(
             std::io::BufReader::new(std::io::repeat(b'7')),
-            LineLimit {
-                max_bytes: 1000,
-                setting: "x",
-            },
+            LineLimit { max_bytes: 1000, setting: "x" },
         );
-        assert!(matches!(
-            endless.next_line(),
-            Err(LineError::TooLong { line: 1, .. })
-        ));
+        assert!(matches!(endless.next_line(), Err(LineError::TooLong { line: 1, .. })));
         assert!(endless.buf.capacity() < 1 << 16);
     }
 
     #[test]
     fn the_limit_parses_within_its_range() {
         assert_eq!(parse_max_line_bytes("4096"), Ok(4096));
-        assert!(parse_max_line_bytes("10")
-            .unwrap_err()
-            .contains("from 64 to 268435456"));
+        assert!(parse_max_line_bytes("10").unwrap_err().contains("from 64 to 268435456"));
         assert!(parse_max_line_bytes("lots").is_err());
     }
 }

@@ -33,7 +33,8 @@ pub enum OutputFormat {
 pub const SUPPORTED_CONTENT_TYPES: &str =
     "text/csv, application/json, application/jsonlines, application/x-recordio-protobuf";
 /// Accept types answered by `/invocations`, for error messages.
-pub const SUPPORTED_ACCEPTS: &str = "application/json, application/jsonlines, application/x-recordio-protobuf, text/csv";
+pub const SUPPORTED_ACCEPTS: &str =
+    "application/json, application/jsonlines, application/x-recordio-protobuf, text/csv";
 
 impl OutputFormat {
     /// The exact `Content-Type` of responses in this format.

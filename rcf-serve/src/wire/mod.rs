@@ -188,7 +188,9 @@ impl Decoder for RecordIoDecoder {
                 .map_err(|e| WireError::BadRequest(format!("{}: {e}", name())))?;
             let attribution = match record.configuration.as_deref() {
                 None | Some("") => false,
-                Some(text) => parse_configuration_text(text).map_err(|e| WireError::BadRequest(format!("{}: {e}", name())))?,
+                Some(text) => {
+                    parse_configuration_text(text).map_err(|e| WireError::BadRequest(format!("{}: {e}", name())))?
+                }
             };
             sink.finish_row(attribution);
             index += 1;
@@ -202,13 +204,17 @@ pub fn parse_configuration(value: &serde_json::Value) -> Result<bool, String> {
     let object = match value {
         serde_json::Value::Null => return Ok(false),
         serde_json::Value::Object(o) => o,
-        other => return Err(format!("configuration must be a JSON object like {{\"attribution\": true}}, found {other}")),
+        other => {
+            return Err(format!("configuration must be a JSON object like {{\"attribution\": true}}, found {other}"))
+        }
     };
     let mut attribution = false;
     for (key, v) in object {
         match (key.as_str(), v) {
             ("attribution", serde_json::Value::Bool(b)) => attribution = *b,
-            ("attribution", other) => return Err(format!("configuration.attribution must be true or false, found {other}")),
+            ("attribution", other) => {
+                return Err(format!("configuration.attribution must be true or false, found {other}"))
+            }
             (other, _) => return Err(format!("configuration has unknown key {other:?} (known: \"attribution\")")),
         }
     }
@@ -234,7 +240,9 @@ pub fn custom_attributes_want_attribution(header: &str) -> Result<bool, String> 
             return match value.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" => Ok(true),
                 "false" | "0" | "no" => Ok(false),
-                _ => Err(format!("X-Amzn-SageMaker-Custom-Attributes: attribution must be true or false, found {value:?}")),
+                _ => Err(format!(
+                    "X-Amzn-SageMaker-Custom-Attributes: attribution must be true or false, found {value:?}"
+                )),
             };
         }
     }

@@ -122,7 +122,11 @@ pub fn csv_of(rows: &[Vec<f64>]) -> String {
 
 pub fn dense64(values: &[f64]) -> proto::Value {
     proto::Value {
-        kind: Some(proto::Kind::Float64Tensor(proto::Float64Tensor { values: values.to_vec(), keys: vec![], shape: vec![] })),
+        kind: Some(proto::Kind::Float64Tensor(proto::Float64Tensor {
+            values: values.to_vec(),
+            keys: vec![],
+            shape: vec![],
+        })),
     }
 }
 
@@ -282,6 +286,11 @@ pub fn trained_tree(rows: usize) -> MlTree {
         .config("inputdataconfig.json", r#"{"train":{"ContentType":"text/csv;label_size=0","TrainingInputMode":"File","S3DistributionType":"ShardedByS3Key"}}"#)
         .data("train", "part-0.csv", csv_of(&normal_rows(rows, 3)).as_bytes());
     let out = ml.train();
-    assert!(out.status.success(), "training failed: {}\n{}", String::from_utf8_lossy(&out.stderr), ml.failure().unwrap_or_default());
+    assert!(
+        out.status.success(),
+        "training failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        ml.failure().unwrap_or_default()
+    );
     ml
 }

@@ -31,10 +31,7 @@ impl Budget {
     /// A budget of `total` bytes.
     pub fn new(total: u64) -> Budget {
         let total = total.min(Semaphore::MAX_PERMITS as u64);
-        Budget {
-            bytes: Arc::new(Semaphore::new(total as usize)),
-            total,
-        }
+        Budget { bytes: Arc::new(Semaphore::new(total as usize)), total }
     }
 
     /// Adds `bytes` to what `held` holds, or answers 503 naming the budget when it has not that much left.

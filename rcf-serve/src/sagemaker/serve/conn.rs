@@ -78,10 +78,7 @@ impl Tracker {
 
     fn add(&self) -> (u64, Arc<Conn>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let conn = Arc::new(Conn {
-            phase: Mutex::new(Phase::Waiting(Instant::now())),
-            close: Notify::new(),
-        });
+        let conn = Arc::new(Conn { phase: Mutex::new(Phase::Waiting(Instant::now())), close: Notify::new() });
         self.lock().insert(id, Arc::clone(&conn));
         (id, conn)
     }
@@ -144,10 +141,7 @@ pub struct Guarded<G> {
 impl<G: Unpin + Send + 'static> Guarded<G> {
     /// `body` holding `guard`.
     pub fn body(body: Body, guard: G) -> Body {
-        Body::new(Guarded {
-            body,
-            _guard: guard,
-        })
+        Body::new(Guarded { body, _guard: guard })
     }
 }
 
@@ -237,9 +231,7 @@ pub async fn serve(
             }
             Err(e) if is_resource_error(&e) => {
                 if last_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
-                    tracing::warn!(
-                        "accept failed ({e}); closing an idle connection and backing off"
-                    );
+                    tracing::warn!("accept failed ({e}); closing an idle connection and backing off");
                     last_warning = Some(Instant::now());
                 }
                 tracker.evict_idlest();
@@ -281,20 +273,19 @@ async fn serve_connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let this = Arc::clone(&conn);
-    let service =
-        hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-            this.set(Phase::Handling);
-            let in_flight = InFlight(Arc::clone(&this));
-            let mut router = router.clone();
-            async move {
-                let response = match router.call(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                };
-                in_flight.0.set(Phase::Responding(Instant::now()));
-                Ok::<_, Infallible>(response.map(move |body| Guarded::body(body, in_flight)))
-            }
-        });
+    let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+        this.set(Phase::Handling);
+        let in_flight = InFlight(Arc::clone(&this));
+        let mut router = router.clone();
+        async move {
+            let response = match router.call(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            in_flight.0.set(Phase::Responding(Instant::now()));
+            Ok::<_, Infallible>(response.map(move |body| Guarded::body(body, in_flight)))
+        }
+    });
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     let mut draining = *shutdown.borrow();

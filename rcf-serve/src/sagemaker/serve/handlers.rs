@@ -57,7 +57,11 @@ async fn execution_parameters(axum::extract::State(state): axum::extract::State<
 }
 
 async fn not_found(request: Request) -> ApiError {
-    ApiError::NotFound(format!("no route {} {}; routes: GET /ping, POST /invocations, GET /execution-parameters", request.method(), request.uri().path()))
+    ApiError::NotFound(format!(
+        "no route {} {}; routes: GET /ping, POST /invocations, GET /execution-parameters",
+        request.method(),
+        request.uri().path()
+    ))
 }
 
 async fn wrong_method(request: Request) -> ApiError {
@@ -67,10 +71,9 @@ async fn wrong_method(request: Request) -> ApiError {
 fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
     match headers.get(name) {
         None => Ok(None),
-        Some(v) => v
-            .to_str()
-            .map(Some)
-            .map_err(|_| ApiError::BadRequest(format!("header {name} is not visible ASCII"))),
+        Some(v) => {
+            v.to_str().map(Some).map_err(|_| ApiError::BadRequest(format!("header {name} is not visible ASCII")))
+        }
     }
 }
 
@@ -83,10 +86,12 @@ async fn invocations(axum::extract::State(state): axum::extract::State<Arc<State
 
 async fn invoke(state: Arc<State>, request: Request) -> Result<Response, ApiError> {
     let headers = request.headers();
-    let content_type = header_text(headers, header::CONTENT_TYPE.as_str())?
-        .ok_or_else(|| ApiError::UnsupportedMediaType(format!("missing Content-Type; supported: {}", media::SUPPORTED_CONTENT_TYPES)))?;
+    let content_type = header_text(headers, header::CONTENT_TYPE.as_str())?.ok_or_else(|| {
+        ApiError::UnsupportedMediaType(format!("missing Content-Type; supported: {}", media::SUPPORTED_CONTENT_TYPES))
+    })?;
     let input = media::parse_content_type(content_type).map_err(ApiError::UnsupportedMediaType)?;
-    let output = media::negotiate_accept(header_text(headers, header::ACCEPT.as_str())?).map_err(ApiError::NotAcceptable)?;
+    let output =
+        media::negotiate_accept(header_text(headers, header::ACCEPT.as_str())?).map_err(ApiError::NotAcceptable)?;
     let header_attribution = match header_text(headers, CUSTOM_ATTRIBUTES)? {
         Some(v) => wire::custom_attributes_want_attribution(v).map_err(ApiError::BadRequest)?,
         None => false,
@@ -225,8 +230,9 @@ fn score(
     // Sparse records grow the decoded values as they are read: each growth is taken from the budget
     // first, so concurrent small bodies that expand cannot together hold more than the budget.
     let growing = RefCell::new(std::mem::take(held));
-    let charge =
-        |bytes: u64| state.budget.take(&mut growing.borrow_mut(), bytes).map_err(|e| WireError::Busy(e.message().into()));
+    let charge = |bytes: u64| {
+        state.budget.take(&mut growing.borrow_mut(), bytes).map_err(|e| WireError::Busy(e.message().into()))
+    };
     let limits = DecodeLimits {
         feature_dim: forest.config().input_dims,
         max_values: state.limits.max_values,

@@ -70,34 +70,23 @@ fn env_u64(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> an
         Ok(v) if v.trim().is_empty() => Ok(default),
         Ok(v) => match v.trim().parse::<u64>() {
             Ok(n) if range.contains(&n) => Ok(n),
-            _ => Err(anyhow!(
-                "{name} must be a whole number from {} to {}, found {v:?}",
-                range.start(),
-                range.end()
-            )),
+            _ => Err(anyhow!("{name} must be a whole number from {} to {}, found {v:?}", range.start(), range.end())),
         },
     }
 }
 
 /// The soft RLIMIT_NOFILE of this process, if it can be read.
 fn open_file_limit() -> Option<u64> {
-    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
-        .ok()
-        .map(|(soft, _)| soft)
+    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).ok().map(|(soft, _)| soft)
 }
 
 impl Limits {
     /// Reads every limit from the environment.
     pub fn from_env() -> anyhow::Result<Limits> {
         const MB: u64 = 1024 * 1024;
-        let max_payload_mb = env_u64(
-            "SAGEMAKER_MAX_PAYLOAD_IN_MB",
-            DEFAULT_MAX_PAYLOAD_MB,
-            1..=MAX_PAYLOAD_MB,
-        )?;
+        let max_payload_mb = env_u64("SAGEMAKER_MAX_PAYLOAD_IN_MB", DEFAULT_MAX_PAYLOAD_MB, 1..=MAX_PAYLOAD_MB)?;
         let max_body_bytes = max_payload_mb * MB;
-        let default_response =
-            (max_payload_mb * DEFAULT_RESPONSE_FACTOR).min(DEFAULT_MAX_RESPONSE_CAP_MB);
+        let default_response = (max_payload_mb * DEFAULT_RESPONSE_FACTOR).min(DEFAULT_MAX_RESPONSE_CAP_MB);
         let response_mb = env_u64("RCF_SERVE_MAX_RESPONSE_MB", default_response, 1..=16 * 1024)?;
         let default_budget = DEFAULT_BODY_BUDGET_MB.max(max_payload_mb + response_mb);
         let budget_mb = env_u64("RCF_SERVE_BODY_BUDGET_MB", default_budget, 1..=64 * 1024)?;
@@ -107,15 +96,9 @@ impl Limits {
             );
         }
         let nofile = open_file_limit();
-        let usable = nofile.map_or(DEFAULT_MAX_CONNECTIONS_CAP, |n| {
-            n.saturating_sub(RESERVED_FDS)
-        });
+        let usable = nofile.map_or(DEFAULT_MAX_CONNECTIONS_CAP, |n| n.saturating_sub(RESERVED_FDS));
         let default_connections = usable.clamp(MIN_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_CAP);
-        let max_connections = env_u64(
-            "RCF_SERVE_MAX_CONNECTIONS",
-            default_connections,
-            MIN_CONNECTIONS..=1 << 20,
-        )?;
+        let max_connections = env_u64("RCF_SERVE_MAX_CONNECTIONS", default_connections, MIN_CONNECTIONS..=1 << 20)?;
         if let Some(n) = nofile {
             if max_connections > usable {
                 tracing::warn!(
@@ -140,21 +123,14 @@ impl Limits {
                 DEFAULT_BODY_TIMEOUT_SECS,
                 1..=3600,
             )?),
-            min_body_rate: env_u64(
-                "RCF_SERVE_MIN_BODY_RATE",
-                DEFAULT_MIN_BODY_RATE,
-                0..=1 << 30,
-            )?,
+            min_body_rate: env_u64("RCF_SERVE_MIN_BODY_RATE", DEFAULT_MIN_BODY_RATE, 0..=1 << 30)?,
             response_timeout: Duration::from_secs(env_u64(
                 "RCF_SERVE_RESPONSE_TIMEOUT_SECS",
                 DEFAULT_RESPONSE_TIMEOUT_SECS,
                 1..=3600,
             )?),
-            max_header_bytes: env_u64(
-                "RCF_SERVE_MAX_HEADER_BYTES",
-                DEFAULT_MAX_HEADER_BYTES as u64,
-                1024..=1 << 20,
-            )? as usize,
+            max_header_bytes: env_u64("RCF_SERVE_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES as u64, 1024..=1 << 20)?
+                as usize,
             max_connections: max_connections as usize,
         })
     }

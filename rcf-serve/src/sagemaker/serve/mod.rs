@@ -76,12 +76,17 @@ pub fn run(args: crate::ServeArgs) -> anyhow::Result<()> {
         let config = loaded.forest.config().clone();
         tracing::info!(
             "model loaded from {}: feature_dim={} num_trees={} num_samples_per_tree={}",
-            loaded.source, config.input_dims, config.num_trees, config.sample_size
+            loaded.source,
+            config.input_dims,
+            config.num_trees,
+            config.sample_size
         );
         if let Some(stats) = loaded.manifest.as_ref().and_then(|m| m.training.as_ref()) {
             tracing::info!(
                 "training statistics: {} records, score mean {:.6}, std {:.6}",
-                stats.records, stats.score_mean, stats.score_std
+                stats.records,
+                stats.score_mean,
+                stats.score_std
             );
         }
         let _ = state.model.set(Model { forest: loaded.forest });

@@ -61,7 +61,12 @@ pub struct Channel {
 impl Channel {
     /// Resolves channel `name` under `data_dir`. `default_label_size` applies to CSV without
     /// `label_size` (0 for train, 1 for test).
-    pub fn open(name: &str, config: &ChannelConfig, data_dir: &Path, default_label_size: usize) -> Result<Channel, String> {
+    pub fn open(
+        name: &str,
+        config: &ChannelConfig,
+        data_dir: &Path,
+        default_label_size: usize,
+    ) -> Result<Channel, String> {
         let format = match config.content_type.as_deref().map(str::trim) {
             None | Some("") => ChannelFormat::RecordIo,
             Some(ct) => {
@@ -91,8 +96,12 @@ impl Channel {
         let mode = config.training_input_mode.as_deref().unwrap_or("File");
         let (sources, pipe) = match mode {
             "Pipe" => (vec![data_dir.join(format!("{name}_0"))], true),
-            "File" | "FastFile" => (list_files(&data_dir.join(name)).map_err(|e| format!("channel {name}: {e}"))?, false),
-            other => return Err(format!("channel {name}: unsupported TrainingInputMode {other:?} (File, FastFile or Pipe)")),
+            "File" | "FastFile" => {
+                (list_files(&data_dir.join(name)).map_err(|e| format!("channel {name}: {e}"))?, false)
+            }
+            other => {
+                return Err(format!("channel {name}: unsupported TrainingInputMode {other:?} (File, FastFile or Pipe)"))
+            }
         };
         if pipe && !sources[0].exists() {
             return Err(format!("channel {name}: Pipe mode but {} does not exist", sources[0].display()));
@@ -115,7 +124,8 @@ impl Channel {
         // CSV records are single lines of bounded length (see `wire::lines`).
         let line_limit = LineLimit::from_env()?;
         for path in &self.sources {
-            let shown = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let shown =
+                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
             let at = |e: String| format!("channel {}, file {shown}: {e}", self.name);
             let file = File::open(path).map_err(|e| at(format!("cannot open ({e})")))?;
             let reader = BufReader::with_capacity(1 << 20, file);
@@ -131,7 +141,11 @@ impl Channel {
                         if stop.load(Ordering::Relaxed) {
                             return Err("training stopped by SIGTERM".into());
                         }
-                        let label = if labeled { Some(check_label(row.labels[0]).map_err(|e| format!("line {}: {e}", row.line))?) } else { None };
+                        let label = if labeled {
+                            Some(check_label(row.labels[0]).map_err(|e| format!("line {}: {e}", row.line))?)
+                        } else {
+                            None
+                        };
                         each(buf, label).map_err(|e| format!("line {}: {e}", row.line))?;
                         buf.clear();
                         Ok(())
@@ -155,7 +169,11 @@ impl Channel {
                         buf.clear();
                         let row = |e: String| at(format!("record {index}: {e}"));
                         record_features(&record, dim, &mut buf).map_err(row)?;
-                        let label = if labeled { Some(record_label(&record).and_then(check_label).map_err(row)?) } else { None };
+                        let label = if labeled {
+                            Some(record_label(&record).and_then(check_label).map_err(row)?)
+                        } else {
+                            None
+                        };
                         each(&buf, label).map_err(row)?;
                     }
                     total += index;

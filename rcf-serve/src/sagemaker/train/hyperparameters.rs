@@ -44,10 +44,7 @@ fn int(name: &str, value: &serde_json::Value, min: u64, max: u64) -> Result<usiz
     };
     match parsed {
         Some(v) if (min..=max).contains(&v) => Ok(v as usize),
-        _ => Err(format!(
-            "hyperparameter {name} must be a whole number between {min} and {max}, found {}",
-            value
-        )),
+        _ => Err(format!("hyperparameter {name} must be a whole number between {min} and {max}, found {}", value)),
     }
 }
 
@@ -105,12 +102,15 @@ impl Hyperparameters {
                     int(name, value, 1, u32::MAX as u64)?;
                 }
                 other => {
-                    return Err(format!("unknown hyperparameter {other:?}; RCF accepts {KNOWN} (and ignores names starting with _)"))
+                    return Err(format!(
+                        "unknown hyperparameter {other:?}; RCF accepts {KNOWN} (and ignores names starting with _)"
+                    ))
                 }
             }
             hp.raw.insert(name.clone(), as_text(value));
         }
-        hp.feature_dim = feature_dim.ok_or("missing required hyperparameter feature_dim (values per record, 1 to 10000)")?;
+        hp.feature_dim =
+            feature_dim.ok_or("missing required hyperparameter feature_dim (values per record, 1 to 10000)")?;
         Ok(hp)
     }
 }
@@ -139,10 +139,16 @@ mod tests {
 
     #[test]
     fn rejects_with_the_name() {
-        assert!(Hyperparameters::parse(r#"{"feature_dim":"1","mini_batch_siz":"10"}"#).unwrap_err().contains("mini_batch_siz"));
+        assert!(Hyperparameters::parse(r#"{"feature_dim":"1","mini_batch_siz":"10"}"#)
+            .unwrap_err()
+            .contains("mini_batch_siz"));
         assert!(Hyperparameters::parse(r#"{"feature_dim":"abc"}"#).unwrap_err().contains("feature_dim"));
-        assert!(Hyperparameters::parse(r#"{"feature_dim":"1","num_trees":"49"}"#).unwrap_err().contains("between 50 and 1000"));
+        assert!(Hyperparameters::parse(r#"{"feature_dim":"1","num_trees":"49"}"#)
+            .unwrap_err()
+            .contains("between 50 and 1000"));
         assert!(Hyperparameters::parse(r#"{"num_trees":"50"}"#).unwrap_err().contains("feature_dim"));
-        assert!(Hyperparameters::parse(r#"{"feature_dim":"1","eval_metrics":"[\"auc\"]"}"#).unwrap_err().contains("auc"));
+        assert!(Hyperparameters::parse(r#"{"feature_dim":"1","eval_metrics":"[\"auc\"]"}"#)
+            .unwrap_err()
+            .contains("auc"));
     }
 }

@@ -125,13 +125,17 @@ fn train(paths: &SageMakerPaths, stop: &AtomicBool) -> anyhow::Result<()> {
         .config()
         .map_err(|e| anyhow!("invalid forest configuration: {e}"))?;
     let channel = &train_channel;
-    let fitted = fit_streaming(config, SEED, |emit| channel.read_rows(hp.feature_dim, false, stop, |row, _| emit(row)))?;
+    let fitted =
+        fit_streaming(config, SEED, |emit| channel.read_rows(hp.feature_dim, false, stop, |row, _| emit(row)))?;
     let records = fitted.records;
     if records == 0 {
         bail!("channel train has no records ({} file(s) read)", train_channel.sources.len());
     }
     let elapsed = started.elapsed().as_secs_f64();
-    println!("#throughput_metric: host={host}, train throughput={:.3} records/second", records as f64 / elapsed.max(1e-9));
+    println!(
+        "#throughput_metric: host={host}, train throughput={:.3} records/second",
+        records as f64 / elapsed.max(1e-9)
+    );
     // The same statistics as `rcf train --input` and the Python package compute.
     let stats = TrainingStats::from_scores(records, &fitted.training_scores()?);
     let mut forest = fitted.forest;
@@ -179,7 +183,13 @@ fn check_memory(hp: &Hyperparameters) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn evaluate_test(forest: &Forest, test: &Channel, hp: &Hyperparameters, host: &str, stop: &AtomicBool) -> anyhow::Result<()> {
+fn evaluate_test(
+    forest: &Forest,
+    test: &Channel,
+    hp: &Hyperparameters,
+    host: &str,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let dim = hp.feature_dim;
     let chunk_values = chunk_rows(dim) * dim;
     let mut chunk: Vec<f32> = Vec::with_capacity(chunk_values);
