@@ -9,6 +9,10 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust first" >&2;
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "Rust: formatting (rustfmt.toml) and clippy, warnings as errors"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+
 step "Rust: unit, property, conformance and integration tests"
 cargo test --workspace --exclude rcf-py --all-targets
 cargo test --workspace --exclude rcf-py --doc
