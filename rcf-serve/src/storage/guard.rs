@@ -4,6 +4,7 @@
 //! read, or the same S3 object (bucket and normalised key). Checked before anything is read or
 //! written, so a mistyped command never replaces its own input with its results.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
@@ -53,6 +54,22 @@ impl<'a> Source<'a> {
     }
 }
 
+/// A file's identity, read with stat(2) through links: nothing is opened, so a FIFO or device
+/// named as an input or output is neither blocked on nor disturbed by the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+fn file_id(path: &Path) -> Option<FileId> {
+    std::fs::metadata(path).ok().map(|m| FileId { dev: m.dev(), ino: m.ino() })
+}
+
+fn handle_id(handle: &Handle) -> FileId {
+    FileId { dev: handle.dev(), ino: handle.ino() }
+}
+
 /// Fails with a message naming both paths when writing `output` (given by `output_flag`) would
 /// replace or truncate anything in `sources`.
 pub fn refuse_overwrite(output_flag: &str, output: &Location, sources: &[Source]) -> anyhow::Result<()> {
@@ -61,14 +78,14 @@ pub fn refuse_overwrite(output_flag: &str, output: &Location, sources: &[Source]
             if path.is_dir() {
                 bail!("{output_flag} {}: is a directory; expected a file to write", path.display());
             }
-            let out = Handle::from_path(path).ok();
+            let out = file_id(path);
             for source in sources {
                 for file in source.files() {
-                    if same_place(path, out.as_ref(), &file) {
+                    if same_place(path, out, &file) {
                         bail!(clash(output_flag, output, source, &file.display().to_string()));
                     }
                 }
-                if source.location == &Location::Std && out.is_some() && out == Handle::stdin().ok() {
+                if source.location == &Location::Std && out.is_some() && out == Handle::stdin().ok().as_ref().map(handle_id) {
                     bail!(clash(output_flag, output, source, "standard input (redirected from that file)"));
                 }
             }
@@ -90,7 +107,7 @@ pub fn refuse_overwrite(output_flag: &str, output: &Location, sources: &[Source]
                 // Only regular files: a terminal or pipe given as an input path may well be the
                 // same device as standard output without anything being overwritten.
                 for file in source.files().into_iter().filter(|f| f.is_file()) {
-                    if Handle::from_path(&file).is_ok_and(|h| h == stdout) {
+                    if file_id(&file) == Some(handle_id(&stdout)) {
                         bail!(clash(output_flag, output, source, &file.display().to_string()));
                     }
                 }
@@ -103,13 +120,11 @@ pub fn refuse_overwrite(output_flag: &str, output: &Location, sources: &[Source]
 /// True when `output` (with its handle, if it exists) is the file `file`: the same device and
 /// inode when both exist, else the same name in the same directory (a model file that does not
 /// exist yet would still change what the model directory holds).
-fn same_place(output: &Path, out: Option<&Handle>, file: &Path) -> bool {
-    match (out, Handle::from_path(file).ok()) {
-        (Some(a), Some(b)) => *a == b,
+fn same_place(output: &Path, out: Option<FileId>, file: &Path) -> bool {
+    match (out, file_id(file)) {
+        (Some(a), Some(b)) => a == b,
         (None, None) => {
-            let dir = |p: &Path| {
-                Handle::from_path(p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))).ok()
-            };
+            let dir = |p: &Path| file_id(p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
             output.file_name() == file.file_name() && dir(output).is_some() && dir(output) == dir(file)
         }
         _ => false,
@@ -131,6 +146,21 @@ fn clash(output_flag: &str, output: &Location, source: &Source, what: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fifo_input_is_compared_without_being_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("in.fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        let input = Location::Local(fifo);
+        let output = Location::Local(dir.path().join("out.csv"));
+        // Opening a FIFO that has no writer blocks: the check must answer at once all the same.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(refuse_overwrite("--output", &output, &[Source::input("--input", &input)]).is_ok());
+        });
+        assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(10)), Ok(true));
+    }
 
     fn loc(text: &str) -> Location {
         Location::parse(text).unwrap()

@@ -37,6 +37,11 @@ fn sync_dir(dir: &Path) {
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename,
 /// then fsync of the directory. A crash leaves either the old file or the new one, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if DeviceFile::is_device(path) {
+        let mut device = DeviceFile::open(path)?;
+        device.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
+        return Box::new(device).commit();
+    }
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes).with_context(|| format!("writing {}", file.tmp.display()))?;
     Box::new(file).commit()
@@ -100,6 +105,45 @@ impl Output for AtomicFile {
     }
 }
 
+/// A destination that is not a regular file (a character device such as `/dev/null`, a FIFO, a
+/// socket): written in place, since renaming a file over it would replace the device node.
+pub struct DeviceFile {
+    path: PathBuf,
+    writer: BufWriter<File>,
+}
+
+impl DeviceFile {
+    /// Opens `path` for writing without creating, truncating or replacing it.
+    pub fn open(path: &Path) -> anyhow::Result<DeviceFile> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("opening {} for writing", path.display()))?;
+        Ok(DeviceFile { path: path.to_path_buf(), writer: BufWriter::with_capacity(1 << 16, file) })
+    }
+
+    /// True when `path` exists (through links) and is neither a regular file nor a directory.
+    pub fn is_device(path: &Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+    }
+}
+
+impl Write for DeviceFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+impl Output for DeviceFile {
+    fn commit(mut self: Box<Self>) -> anyhow::Result<()> {
+        self.writer.flush().with_context(|| format!("writing {}", self.path.display()))
+    }
+}
+
 /// Standard output; committing flushes it.
 pub struct Stdout(pub BufWriter<std::io::Stdout>);
 
@@ -126,6 +170,26 @@ impl Output for Stdout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mkfifo(path: &Path) {
+        assert!(std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo").success());
+    }
+
+    #[test]
+    fn a_fifo_destination_is_written_in_place_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.fifo");
+        mkfifo(&fifo);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_atomic(&fifo, b"1.5\n").unwrap();
+        assert_eq!(reader.join().unwrap(), "1.5\n");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced by a file");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left beside it");
+    }
 
     #[test]
     fn an_uncommitted_file_leaves_nothing_behind() {

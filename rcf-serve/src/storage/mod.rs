@@ -107,6 +107,7 @@ pub trait Output: Write + Send {
 /// Starts writing `location`.
 pub fn create(location: &Location) -> anyhow::Result<Box<dyn Output>> {
     Ok(match location {
+        Location::Local(path) if local::DeviceFile::is_device(path) => Box::new(local::DeviceFile::open(path)?),
         Location::Local(path) => Box::new(local::AtomicFile::create(path)?),
         Location::S3(url) => Box::new(s3::S3Writer::create(url)?),
         Location::Std => Box::new(local::Stdout(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()))),
