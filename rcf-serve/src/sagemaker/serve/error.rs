@@ -76,15 +76,32 @@ impl From<WireError> for ApiError {
     }
 }
 
+/// Longest error message sent or logged, in bytes: messages may quote what the client sent (a
+/// decoder's "found …"), and a quote must not turn a small request into a large answer or log line.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// `message`, cut at a character boundary to at most [`MAX_MESSAGE_BYTES`] with the cut marked.
+fn bounded(message: &str) -> std::borrow::Cow<'_, str> {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message.into();
+    }
+    let mut end = MAX_MESSAGE_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all; cut)", &message[..end], message.len()).into()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status();
+        let message = bounded(self.message());
         if status.is_server_error() {
-            tracing::error!(status = status.as_u16(), "{}", self.message());
+            tracing::error!(status = status.as_u16(), "{message}");
         } else {
-            tracing::info!(status = status.as_u16(), "{}", self.message());
+            tracing::info!(status = status.as_u16(), "{message}");
         }
-        let body = json!({ "error": { "code": code, "message": self.message() } }).to_string();
+        let body = json!({ "error": { "code": code, "message": message } }).to_string();
         let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
         // The body of a timed-out or refused request is left unread: the connection cannot be reused.
         if matches!(self, ApiError::Timeout(_) | ApiError::Busy(_)) {
@@ -95,5 +112,19 @@ impl IntoResponse for ApiError {
             }
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary() {
+        assert_eq!(bounded("short"), "short");
+        let long = format!("found {}", "é".repeat(4000));
+        let cut = bounded(&long);
+        assert!(cut.len() < MAX_MESSAGE_BYTES + 64, "{}", cut.len());
+        assert!(cut.ends_with(&format!("({} bytes in all; cut)", long.len())));
     }
 }
