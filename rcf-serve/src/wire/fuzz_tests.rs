@@ -136,3 +136,16 @@ fn sparse_growth_is_charged_before_it_is_allocated() {
     assert_eq!(batch.rows, 10);
     assert_eq!(charged.get(), (batch.values.capacity() * 4) as u64);
 }
+
+#[test]
+fn a_large_configuration_is_refused_by_its_size_before_it_is_parsed() {
+    let zeros = vec!["0"; 100_000].join(",");
+    let body = format!(r#"{{"configuration":[{zeros}],"instances":[[1,2]]}}"#);
+    let err = decoder(InputFormat::Json).decode(body.as_bytes(), &DecodeLimits::new(2, 4096));
+    assert!(matches!(&err, Err(super::WireError::BadRequest(m)) if m.contains("over the 4096 read")), "{err:?}");
+    let body = format!(r#"{{"instances":[{{"features":[1,2],"configuration":[{zeros}]}}]}}"#);
+    let err = decoder(InputFormat::Json).decode(body.as_bytes(), &DecodeLimits::new(2, 4096));
+    assert!(matches!(&err, Err(super::WireError::BadRequest(m)) if m.contains("over the 4096 read")), "{err:?}");
+    let small = r#"{"configuration":{"attribution":true},"instances":[[1,2]]}"#;
+    assert!(decoder(InputFormat::Json).decode(small.as_bytes(), &DecodeLimits::new(2, 4096)).unwrap().attribution_all);
+}

@@ -7,25 +7,27 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::features::{dense_into, sparse_into};
-use super::{parse_configuration, Batch, DecodeLimits, Decoder, RowSink, WireError};
+use super::{parse_configuration_text, Batch, DecodeLimits, Decoder, RowSink, WireError};
 
 /// The JSON decoder.
 pub struct JsonDecoder;
 
+// `configuration` is kept as raw text and read only once its size is checked: parsed straight into
+// a `serde_json::Value`, a large one would take many times the body's size.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow)]
     instances: Option<Vec<&'a RawValue>>,
-    #[serde(default)]
-    configuration: serde_json::Value,
+    #[serde(borrow)]
+    configuration: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
-struct Instance {
+struct Instance<'a> {
     features: Option<Vec<f64>>,
     data: Option<Data>,
-    #[serde(default)]
-    configuration: serde_json::Value,
+    #[serde(borrow)]
+    configuration: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +43,11 @@ struct Tensor {
     keys: Vec<u64>,
     #[serde(default)]
     shape: Vec<u64>,
+}
+
+/// Reads an optional `configuration` given as raw JSON text (`null` or absent: no attribution).
+fn parse_configuration_raw(raw: Option<&RawValue>) -> Result<bool, String> {
+    raw.map_or(Ok(false), |raw| parse_configuration_text(raw.get()))
 }
 
 /// Appends one instance (object or bare list) to `sink`; errors are plain reasons.
@@ -66,7 +73,7 @@ pub(crate) fn instance_into(text: &str, out: &mut Vec<f32>, dim: usize) -> Resul
         ));
     }
     let instance: Instance = serde_json::from_str(text).map_err(|e| format!("invalid instance ({e})"))?;
-    let attribution = parse_configuration(&instance.configuration)?;
+    let attribution = parse_configuration_raw(instance.configuration)?;
     match (instance.features, instance.data) {
         (Some(values), None) => dense_into(out, dim, values.into_iter())?,
         (None, Some(Data { features: Some(t) })) => {
@@ -127,7 +134,7 @@ impl Decoder for JsonDecoder {
         } else if trimmed.starts_with('{') {
             let envelope: Envelope =
                 serde_json::from_str(trimmed).map_err(|e| bad(format!("request body is not valid JSON ({e})")))?;
-            sink.set_attribution_all(parse_configuration(&envelope.configuration).map_err(bad)?);
+            sink.set_attribution_all(parse_configuration_raw(envelope.configuration).map_err(bad)?);
             envelope.instances.ok_or_else(|| {
                 bad("JSON body has no \"instances\" list; expected {\"instances\": [{\"features\": [..]}, …]}".into())
             })?

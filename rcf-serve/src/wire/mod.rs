@@ -221,8 +221,19 @@ pub fn parse_configuration(value: &serde_json::Value) -> Result<bool, String> {
     Ok(attribution)
 }
 
-/// [`parse_configuration`] on JSON text (recordIO's `configuration` string field).
+/// Longest `configuration` read, in bytes (`{"attribution": true}` needs 22): it is parsed only
+/// after this check, so a large one costs nothing.
+pub const MAX_CONFIGURATION_BYTES: usize = 4096;
+
+/// [`parse_configuration`] on JSON text (recordIO's `configuration` string field, or a JSON
+/// `configuration` kept as raw text), after checking its size.
 pub fn parse_configuration_text(text: &str) -> Result<bool, String> {
+    if text.len() > MAX_CONFIGURATION_BYTES {
+        return Err(format!(
+            "configuration is {} bytes, over the {MAX_CONFIGURATION_BYTES} read; expected {{\"attribution\": true}}",
+            text.len()
+        ));
+    }
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("configuration is not valid JSON ({e})"))?;
     parse_configuration(&value)
