@@ -145,6 +145,7 @@ pub fn run(args: DetectArgs) -> anyhow::Result<()> {
     }
     // The builder checks every setting against rcf_core::limits, the ranges Python accepts too.
     let mut detector = builder.build().map_err(|e| anyhow!("invalid detector configuration: {e}"))?;
+    super::train::check_forest_memory(detector.forest().config())?;
 
     let mut csv = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(storage::create(&output_location)?);
     let names = table.feature_names.clone();

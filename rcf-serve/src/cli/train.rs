@@ -103,6 +103,7 @@ pub fn run(args: OfflineTrainArgs) -> anyhow::Result<()> {
         builder = builder.time_decay(lambda);
     }
     let config = builder.config().map_err(|e| anyhow!("invalid forest configuration: {e}"))?;
+    check_forest_memory(&config)?;
     let trained_columns = TrainedColumns {
         features: table.feature_names.clone(),
         ids: table.id_names.clone(),
@@ -162,4 +163,12 @@ pub fn run(args: OfflineTrainArgs) -> anyhow::Result<()> {
         bytes.len()
     );
     Ok(())
+}
+
+/// Refuses settings whose forest would outgrow the model memory budget once its samples fill: such
+/// a model could not be loaded again anyway, and refusing now beats running out of memory later.
+pub(crate) fn check_forest_memory(config: &rcf_core::ForestConfig) -> anyhow::Result<()> {
+    crate::sagemaker::model_io::load_limits()?
+        .check_model(config, 0)
+        .map_err(|e| anyhow!("these settings build a forest too large to train or load: {e}"))
 }

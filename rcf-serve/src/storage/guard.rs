@@ -85,7 +85,10 @@ pub fn refuse_overwrite(output_flag: &str, output: &Location, sources: &[Source]
                         bail!(clash(output_flag, output, source, &file.display().to_string()));
                     }
                 }
-                if source.location == &Location::Std && out.is_some() && out == Handle::stdin().ok().as_ref().map(handle_id) {
+                if source.location == &Location::Std
+                    && out.is_some()
+                    && out == Handle::stdin().ok().as_ref().map(handle_id)
+                {
                     bail!(clash(output_flag, output, source, "standard input (redirected from that file)"));
                 }
             }

@@ -60,13 +60,27 @@ pub fn run() -> anyhow::Result<()> {
     result
 }
 
+/// Largest configuration file read (SageMaker's are a few KiB; hyperparameters are limited to
+/// 100 keys of 256 characters).
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads `/opt/ml/input/config/<name>`, at most [`MAX_CONFIG_BYTES`] of it; `None` when it is absent.
 fn read_config(paths: &SageMakerPaths, name: &str) -> anyhow::Result<Option<String>> {
+    use std::io::Read;
     let path = paths.config(name);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow!("cannot read {}: {e}", path.display())),
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(anyhow!("cannot read {}: {e}", path.display())),
+    };
+    let mut text = String::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        bail!("{} is larger than {MAX_CONFIG_BYTES} bytes, the most a configuration file may hold", path.display());
     }
+    Ok(Some(text))
 }
 
 fn train(paths: &SageMakerPaths, stop: &AtomicBool) -> anyhow::Result<()> {
