@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::ModelFileError;
 use crate::forest::Forest;
 use crate::load_limits::{LoadLimits, MAX_ARCHIVE_ENTRIES};
-use crate::model_file::{read_header, DeclaredModel, ModelPayload, FORMAT_VERSION};
+use crate::model_file::{
+    check_header_prefix, read_header, DeclaredModel, ModelPayload, FORMAT_VERSION, MODEL_HEADER_LEN,
+};
 
 /// The format version in the header of `model_bytes` (this build's newest if they have none).
 fn written_version(model_bytes: &[u8]) -> u32 {
@@ -198,8 +200,14 @@ pub fn unpack_files(bytes: &[u8], limits: &LoadLimits) -> Result<ArtifactFiles, 
             let what = format!("{name} inside model.tar.gz");
             return Err(ModelFileError::OverBudget { what, declared: size, budget: limit });
         }
-        let mut data = Vec::with_capacity(size as usize);
-        entry.take(size).read_to_end(&mut data).map_err(io_error)?;
+        let mut entry = entry.take(size);
+        let mut data = Vec::new();
+        if name == MODEL_FILE {
+            // The model's own header must agree with the entry before the rest is inflated.
+            entry.by_ref().take(MODEL_HEADER_LEN as u64).read_to_end(&mut data).map_err(io_error)?;
+            check_header_prefix(&data, Some(size))?;
+        }
+        entry.read_to_end(&mut data).map_err(io_error)?;
         if data.len() as u64 != size {
             return Err(bad(format!("{name} is truncated: {} of {size} bytes", data.len())));
         }

@@ -57,5 +57,7 @@ pub use error::{ConfigError, InputError, ModelFileError, RcfError};
 pub use forest::Forest;
 pub use impute::{Forecast, ForecastSteps, Imputation};
 pub use load_limits::{LoadLimits, DEFAULT_MAX_MODEL_MEMORY_BYTES, MAX_ARCHIVE_ENTRIES, MAX_METADATA_ENTRIES};
-pub use model_file::{DeclaredModel, ModelHeader, ModelPayload, FORMAT_VERSION};
+pub use model_file::{
+    check_header_prefix, DeclaredModel, ModelHeader, ModelPayload, FORMAT_VERSION, MAGIC, MODEL_HEADER_LEN,
+};
 pub use neighbours::Neighbour;

@@ -245,6 +245,29 @@ pub struct ModelHeader {
 
 /// Parses and checks the header: magic, version, and that the whole payload is present.
 pub fn read_header(bytes: &[u8]) -> Result<ModelHeader, ModelFileError> {
+    read_header_of(bytes, bytes.len() as u64)
+}
+
+/// Length of the fixed header that starts every model file.
+pub const MODEL_HEADER_LEN: usize = HEADER_LEN;
+
+/// Checks the header at the start of a model file of `total_len` bytes from its first
+/// [`MODEL_HEADER_LEN`] bytes alone, before the rest is read: a stream that is not a model, or
+/// whose header disagrees with its length, is refused without reading (or inflating) the rest.
+///
+/// Without `total_len` (a stream of unknown length) only the header itself is checked; its
+/// `payload_len` then says how much more to read.
+pub fn check_header_prefix(prefix: &[u8], total_len: Option<u64>) -> Result<ModelHeader, ModelFileError> {
+    let prefix = &prefix[..prefix.len().min(HEADER_LEN)];
+    let declared = |p: &[u8]| {
+        let len = p.get(16..24).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8-byte slice")));
+        (HEADER_LEN as u64).saturating_add(len)
+    };
+    read_header_of(prefix, total_len.unwrap_or_else(|| declared(prefix)))
+}
+
+/// [`read_header`] over `bytes`, the start of a file of `total_len` bytes.
+fn read_header_of(bytes: &[u8], total_len: u64) -> Result<ModelHeader, ModelFileError> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(if MAGIC.starts_with(bytes) && !bytes.is_empty() {
             ModelFileError::Truncated { expected: HEADER_LEN as u64, found: bytes.len() as u64 }
@@ -264,10 +287,10 @@ pub fn read_header(bytes: &[u8]) -> Result<ModelHeader, ModelFileError> {
         return Err(ModelFileError::NotAModel);
     }
     let payload_len = u64::from_le_bytes(bytes[16..24].try_into().expect("8-byte slice"));
-    let available = (bytes.len() - HEADER_LEN) as u64;
+    let available = total_len.saturating_sub(HEADER_LEN as u64);
     if payload_len > available {
         let expected = (HEADER_LEN as u64).saturating_add(payload_len);
-        return Err(ModelFileError::Truncated { expected, found: bytes.len() as u64 });
+        return Err(ModelFileError::Truncated { expected, found: total_len });
     }
     if payload_len < available {
         return Err(ModelFileError::Inconsistent(format!(

@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{ExitStatus, Output};
+use std::process::{Command, ExitStatus, Output};
 use std::time::{Duration, Instant};
 
 use bincode::Options;
@@ -263,4 +263,25 @@ fn manifests_that_do_not_describe_the_model_are_refused() {
     let (status, _, body) = server.invoke(&[("Content-Type", "text/csv")], b"0.1,0.2,0.3\n");
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(server.get("/ping").0, 200);
+}
+
+/// A model file's first bytes decide before the rest is read or inflated: an endless file and an
+/// archive whose model entry is not a model are refused by their header, under a 256 MiB cap that
+/// reading them whole (up to the 2 GiB budget) would break.
+#[test]
+fn a_model_is_refused_by_its_first_bytes_before_the_rest_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let endless = dir.path().join("model.rcf");
+    std::os::unix::fs::symlink("/dev/zero", &endless).unwrap();
+    let zeros = vec![0u8; 64 << 20];
+    let bomb = dir.path().join("zeros.tar.gz");
+    std::fs::write(&bomb, tar_gz(&[(MODEL_FILE, &zeros, None)])).unwrap();
+    for path in [&endless, &bomb] {
+        let mut cmd = Command::new("prlimit");
+        cmd.arg("--as=268435456").arg("--").arg(bin()).arg("inspect").arg(path).env_remove("RCF_MAX_MODEL_MEMORY_MB");
+        let out = run_bounded(&mut cmd, Duration::from_secs(60));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_clean_failure(out.status, &stderr);
+        assert!(stderr.contains("not a model") || stderr.contains("not a valid model"), "{stderr}");
+    }
 }

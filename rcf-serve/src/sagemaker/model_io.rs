@@ -8,7 +8,11 @@ use rcf_core::artifact::{
     is_archive, load_parts, load_within, LoadedArtifact, Manifest, MANIFEST_FILE, MAX_MANIFEST_BYTES, MAX_MODEL_BYTES,
     MODEL_FILE,
 };
-use rcf_core::{Forest, LoadLimits, ModelFileError};
+use std::io::Read;
+
+use rcf_core::{check_header_prefix, Forest, LoadLimits, ModelFileError, MAGIC, MODEL_HEADER_LEN};
+
+use crate::storage::Location;
 
 use crate::storage::local::write_atomic;
 
@@ -72,7 +76,7 @@ pub fn load_model_dir(dir: &Path) -> anyhow::Result<LoadedModel> {
     }
     let archive = dir.join("model.tar.gz");
     if archive.is_file() {
-        let bytes = read_bounded(&archive, limits.max_memory_bytes.min(MAX_MODEL_BYTES))?;
+        let bytes = read_model_bytes(&Location::Local(archive.clone()), &limits)?;
         let loaded = load_within(&bytes, &limits).with_context(|| format!("loading {}", archive.display()))?;
         return LoadedModel::new(loaded, archive.display().to_string(), bytes.len() as u64);
     }
@@ -82,7 +86,7 @@ pub fn load_model_dir(dir: &Path) -> anyhow::Result<LoadedModel> {
 /// Loads a bare `model.rcf` file, checked against a `manifest.json` beside it when there is one
 /// (the same checks as inside model.tar.gz: [`load_parts`]).
 pub fn load_model_file(model_path: &Path, limits: &LoadLimits) -> anyhow::Result<LoadedModel> {
-    let bytes = read_bounded(model_path, limits.max_memory_bytes.min(MAX_MODEL_BYTES))?;
+    let bytes = read_model_bytes(&Location::Local(model_path.to_path_buf()), limits)?;
     let manifest_path = model_path.with_file_name(MANIFEST_FILE);
     let manifest = if manifest_path.is_file() { Some(read_bounded(&manifest_path, MAX_MANIFEST_BYTES)?) } else { None };
     let loaded = load_parts(&bytes, manifest.as_deref(), limits).with_context(|| {
@@ -102,6 +106,35 @@ fn read_limited(location: &crate::storage::Location, limit: u64) -> anyhow::Resu
     crate::storage::read_all(location, limit).with_context(|| {
         format!("model files are read up to {limit} bytes (the model memory budget; raise {MEMORY_BUDGET_ENV} in MiB)")
     })
+}
+
+/// The bytes of a model file or `model.tar.gz` at `location`, within the budget. The first bytes
+/// are looked at before the rest is read: a stream that is neither, or a model file whose header
+/// declares more than the budget, is refused at once (a link to `/dev/zero` is not read for 2 GiB).
+fn read_model_bytes(location: &Location, limits: &LoadLimits) -> anyhow::Result<Vec<u8>> {
+    let limit = limits.max_memory_bytes.min(MAX_MODEL_BYTES);
+    let input = crate::storage::open(location)?;
+    if let Some(len) = input.len.filter(|&l| l > limit) {
+        bail!("{location}: {len} bytes is larger than the {limit} bytes accepted (raise {MEMORY_BUDGET_ENV} in MiB)");
+    }
+    let name = input.name.clone();
+    let mut reader = input.reader.take(limit + 1);
+    let mut bytes = Vec::new();
+    (&mut reader).take(MODEL_HEADER_LEN as u64).read_to_end(&mut bytes).with_context(|| format!("reading {name}"))?;
+    if bytes.starts_with(MAGIC) {
+        let header =
+            check_header_prefix(&bytes, None).with_context(|| format!("{location}: not a valid model file"))?;
+        limits.check("the payload this model file's header declares", header.payload_len as u64)?;
+    } else if !is_archive(&bytes) {
+        bail!(
+            "{location}: not a model; expected model.tar.gz (as written by rcf train or SageMaker) or model.rcf              (which starts with RCFMODEL)"
+        );
+    }
+    reader.read_to_end(&mut bytes).with_context(|| format!("reading {name}"))?;
+    if bytes.len() as u64 > limit {
+        bail!("{location}: larger than the {limit} bytes accepted (raise {MEMORY_BUDGET_ENV} in MiB)");
+    }
+    Ok(bytes)
 }
 
 /// A model as the offline CLI reads it, with what `rcf inspect` reports about the file.
@@ -125,7 +158,7 @@ pub fn load_model(location: &crate::storage::Location) -> anyhow::Result<ModelSo
             return Ok(ModelSource { model: load_model_file(path, &limits)?, kind: "model.rcf" });
         }
     }
-    let bytes = read_limited(location, limits.max_memory_bytes.min(MAX_MODEL_BYTES))?;
+    let bytes = read_model_bytes(location, &limits)?;
     let archive = is_archive(&bytes);
     let loaded = load_within(&bytes, &limits).map_err(|e| match e {
         ModelFileError::OverBudget { .. } | ModelFileError::Manifest(_) => anyhow::anyhow!("{location}: {e}"),
