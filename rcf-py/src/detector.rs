@@ -277,7 +277,9 @@ impl PyDetector {
             if let Some(h) = forecast_horizon {
                 b = b.forecast_horizon(h);
             }
-            Ok(b.build()?)
+            let detector = b.build()?;
+            crate::loading::check_forest_memory(detector.forest().config())?;
+            Ok(detector)
         })?;
         Ok(PyDetector::wrap(detector))
     }

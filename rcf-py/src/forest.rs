@@ -124,6 +124,7 @@ fn builder(
     if let Some(s) = seed {
         b = b.seed(s);
     }
+    crate::loading::check_forest_memory(&b.config()?)?;
     Ok(b)
 }
 

@@ -18,6 +18,7 @@ fn _rcf(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<detector::PyDetector>()?;
     m.add_function(wrap_pyfunction!(detector::read_model, m)?)?;
     m.add_function(wrap_pyfunction!(loading::load_artifact, m)?)?;
+    m.add_function(wrap_pyfunction!(loading::max_model_memory_bytes, m)?)?;
     m.add("SUPPRESSIONS", detector::SUPPRESSIONS.to_vec())?;
     m.add("InvalidInputError", py.get_type::<errors::InvalidInputError>())?;
     m.add("ModelFileError", py.get_type::<errors::ModelFileError>())?;

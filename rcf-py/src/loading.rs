@@ -4,10 +4,10 @@
 
 use pyo3::prelude::*;
 use rcf_core::artifact::load_within;
-use rcf_core::{LoadLimits, ModelPayload};
+use rcf_core::{ForestConfig, LoadLimits, ModelPayload};
 
 use crate::detector::PyDetector;
-use crate::errors::guarded;
+use crate::errors::{guarded, Error};
 use crate::forest::PyForest;
 
 /// Reads `model.tar.gz` or bare `model.rcf` bytes within a memory budget of `max_memory_bytes`
@@ -27,4 +27,34 @@ pub fn load_artifact(
         ModelPayload::Detector(d) => Bound::new(py, PyDetector::wrap(d))?.into_any().unbind(),
     };
     Ok((model, manifest))
+}
+
+/// Environment variable of the model memory budget, in MiB (as for the `rcf` binary).
+const BUDGET_ENV: &str = "RCF_MAX_MODEL_MEMORY_MB";
+
+/// The model memory budget: `RCF_MAX_MODEL_MEMORY_MB` (MiB, at least 1) when set, else rcf-core's
+/// default. Read at each call, so a notebook can change it between loads.
+pub fn budget_from_env() -> Result<LoadLimits, Error> {
+    match std::env::var(BUDGET_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(LoadLimits::default()),
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(mib) if mib > 0 => Ok(LoadLimits::from_mib(mib)),
+            _ => Err(Error::Value(format!("{BUDGET_ENV}={text:?}: expected a whole number of MiB, at least 1"))),
+        },
+        Err(e) => Err(Error::Value(format!("{BUDGET_ENV}: {e}"))),
+    }
+}
+
+/// The budget in bytes, for the Python loader.
+#[pyfunction]
+pub fn max_model_memory_bytes() -> PyResult<u64> {
+    Ok(budget_from_env()?.max_memory_bytes)
+}
+
+/// Refuses settings whose forest would outgrow the budget once its samples fill (such a model
+/// could not be loaded again either): a `ValueError` now instead of running out of memory later.
+pub fn check_forest_memory(config: &ForestConfig) -> Result<(), Error> {
+    budget_from_env()?
+        .check_model(config, 0)
+        .map_err(|e| Error::Value(format!("these settings build a forest too large for the memory budget: {e}")))
 }

@@ -101,6 +101,11 @@ CASES = [
     ("rcf.RandomCutForest(shingle_size=60_000, num_trees=1, sample_size=1).update(np.zeros(60_000))"
      ".forest_.attribution(np.zeros((1000, 1), dtype=np.float32))",
      r"invalid rows × input_dims × shingle_size: 60000000"),
+    # One tree of 16384 samples over 655 × 100 shingled dimensions would need about 8 GiB once full.
+    ("rcf.RandomCutForest(shingle_size=655, num_trees=1, sample_size=16384).update(np.zeros((3, 100)))",
+     r"too large for the memory budget: .* over the model memory budget of 2048 MiB"),
+    ("rcf.TRCF(shingle_size=655, num_trees=1, sample_size=16384).process(np.zeros(100))",
+     r"too large for the memory budget"),
     ("import itertools; rcf.TRCF(fill=itertools.count()).process(1.0)", r"fill has more than 65535 values"),
     ("import itertools; rcf.TRCF(ignore_near_expected=itertools.count()).process(1.0)",
      r"ignore_near_expected must be a pair"),

@@ -97,16 +97,7 @@ def max_model_memory_bytes() -> int:
     """The model load budget in bytes: ``RCF_MAX_MODEL_MEMORY_MB`` (MiB) when set, else 2 GiB."""
     from rcf import _rcf
 
-    text = os.environ.get(_BUDGET_ENV)
-    if text is None:
-        return int(_rcf.DEFAULT_MAX_MODEL_MEMORY_BYTES)
-    try:
-        mib = int(text.strip())
-    except ValueError:
-        mib = 0
-    if mib < 1:
-        raise ValueError(f"{_BUDGET_ENV}={text!r}: expected a whole number of MiB, at least 1")
-    return mib << 20
+    return int(_rcf.max_model_memory_bytes())
 
 
 # The artifact layout shared with rcf-core's `artifact` module (the CLI and the SageMaker container).

@@ -160,3 +160,8 @@ def load_artifact(
     the object they hold and the manifest JSON (``None`` without one)."""
 
 DEFAULT_MAX_MODEL_MEMORY_BYTES: int
+
+def max_model_memory_bytes() -> int:
+    """The model memory budget in bytes: ``RCF_MAX_MODEL_MEMORY_MB`` (MiB) when set, else the default.
+    Models are loaded, and forests built, within it."""
+    ...

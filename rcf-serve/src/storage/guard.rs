@@ -75,7 +75,7 @@ fn handle_id(handle: &Handle) -> FileId {
 pub fn refuse_overwrite(output_flag: &str, output: &Location, sources: &[Source]) -> anyhow::Result<()> {
     match output {
         Location::Local(path) => {
-            if path.is_dir() {
+            if path.is_dir() || path.as_os_str().as_encoded_bytes().ends_with(b"/") {
                 bail!("{output_flag} {}: is a directory; expected a file to write", path.display());
             }
             let out = file_id(path);
@@ -149,6 +149,16 @@ fn clash(output_flag: &str, output: &Location, source: &Source, what: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_output_path_ending_in_a_slash_is_refused_as_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.csv");
+        std::fs::write(&input, "1\n").unwrap();
+        let output = Location::Local(PathBuf::from(format!("{}/", input.display())));
+        let err = refuse_overwrite("--output", &output, &[Source::input("--input", &Location::Local(input))]);
+        assert!(err.unwrap_err().to_string().contains("is a directory; expected a file to write"));
+    }
 
     #[test]
     fn a_fifo_input_is_compared_without_being_opened() {

@@ -110,9 +110,22 @@ impl MediaType {
     }
 }
 
+/// Character sets the decoders read: bodies are read as UTF-8 (of which ASCII is a part), so a body
+/// declared in another charset is refused rather than misread.
+const READABLE_CHARSETS: [&str; 3] = ["utf-8", "utf8", "us-ascii"];
+
 /// The input format named by a `Content-Type` value.
 pub fn parse_content_type(value: &str) -> Result<InputFormat, String> {
     let media = MediaType::parse(value);
+    if let Some((_, charset)) = media.params.iter().find(|(k, _)| k == "charset") {
+        if !READABLE_CHARSETS.contains(&charset.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "Content-Type {}: bodies are read as UTF-8; charset {} is not supported",
+                shown(value),
+                shown(charset)
+            ));
+        }
+    }
     match media.essence.as_str() {
         "text/csv" => {
             let label_size = media.label_size(0).map_err(|e| format!("Content-Type {}: {e}", shown(value)))?;
@@ -174,6 +187,8 @@ mod tests {
         assert_eq!(parse_content_type("text/csv;label_size=2;charset=utf-8"), Ok(InputFormat::Csv { label_size: 2 }));
         assert_eq!(parse_content_type("application/json; charset=utf-8"), Ok(InputFormat::Json));
         assert!(parse_content_type("text/plain").unwrap_err().contains("text/plain"));
+        assert!(parse_content_type("text/csv; charset=UTF-16").unwrap_err().contains("charset \"UTF-16\" is not"));
+        assert_eq!(parse_content_type("text/csv; charset=US-ASCII"), Ok(InputFormat::Csv { label_size: 0 }));
         assert!(parse_content_type("text/csv;label_size=x").unwrap_err().contains("label_size"));
     }
 
