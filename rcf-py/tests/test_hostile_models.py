@@ -119,8 +119,10 @@ def test_the_budget_comes_from_the_environment(monkeypatch, tmp_path):
         rcf.loads(model)  # within the budget: decoded, then refused for what it holds
     assert "budget" not in str(within.value)
     monkeypatch.setenv("RCF_MAX_MODEL_MEMORY_MB", "many")
-    with pytest.raises(ValueError, match="RCF_MAX_MODEL_MEMORY_MB='many'"):
+    with pytest.raises(ValueError, match='RCF_MAX_MODEL_MEMORY_MB="many": expected a whole number of MiB'):
         rcf.loads(model)
+    with pytest.raises(ValueError, match='RCF_MAX_MODEL_MEMORY_MB="many"'):
+        rcf.RandomCutForest().fit([[1.0, 2.0]] * 10)
 
 
 def test_a_gzip_bomb_is_stopped_while_decompressing(monkeypatch, tmp_path):
