@@ -7,47 +7,13 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
 
 /// A server started under `prlimit --nofile=N` as well as the harness's `--as` cap.
 fn start_with_nofile(model_dir: &std::path::Path, nofile: u32, envs: &[(&str, &str)]) -> Server {
-    let mut cmd = std::process::Command::new("prlimit");
-    cmd.arg(format!("--nofile={nofile}")).arg(format!("--as={}", memory_cap())).arg("--").arg(bin());
-    cmd.args(["serve", "--host", "127.0.0.1", "--port", "0", "--model-dir"]).arg(model_dir);
-    cmd.env_remove("SAGEMAKER_BIND_TO_PORT").env_remove("SAGEMAKER_MAX_PAYLOAD_IN_MB");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn rcf serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let port = loop {
-        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => {
-                if let Some(addr) = line.split("listening on ").nth(1) {
-                    break addr.trim().rsplit(':').next().unwrap().parse::<u16>().unwrap();
-                }
-            }
-            Err(_) => {
-                let _ = child.kill();
-                panic!("rcf serve did not report its port within 30 s");
-            }
-        }
-    };
-    Server { child, port, log: rx }
+    Server::start_limited(model_dir, &[format!("--nofile={nofile}")], envs)
 }
 
 /// Asserts the server is alive, did not panic, answers `/ping` and scores.

@@ -30,8 +30,13 @@ pub fn memory_cap() -> u64 {
 
 /// `rcf` (see [`bin`]) started through `prlimit --as` (see [`memory_cap`]).
 pub fn rcf_command() -> Command {
+    rcf_command_limited(&[])
+}
+
+/// [`rcf_command`] with more `prlimit` limits, e.g. `--nofile=256`.
+pub fn rcf_command_limited(limits: &[String]) -> Command {
     let mut cmd = Command::new("prlimit");
-    cmd.arg(format!("--as={}", memory_cap())).arg("--").arg(bin());
+    cmd.arg(format!("--as={}", memory_cap())).args(limits).arg("--").arg(bin());
     cmd
 }
 
@@ -174,7 +179,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(model_dir: &Path, envs: &[(&str, &str)]) -> Server {
-        let mut cmd = rcf_command();
+        Server::start_limited(model_dir, &[], envs)
+    }
+
+    /// [`Server::start`] under more `prlimit` limits (see [`rcf_command_limited`]).
+    pub fn start_limited(model_dir: &Path, limits: &[String], envs: &[(&str, &str)]) -> Server {
+        let mut cmd = rcf_command_limited(limits);
         cmd.args(["serve", "--host", "127.0.0.1", "--port", "0", "--model-dir"]).arg(model_dir);
         cmd.env_remove("SAGEMAKER_BIND_TO_PORT").env_remove("SAGEMAKER_MAX_PAYLOAD_IN_MB");
         for (k, v) in envs {
