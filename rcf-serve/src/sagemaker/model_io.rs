@@ -88,7 +88,7 @@ pub fn load_model_dir(dir: &Path) -> anyhow::Result<LoadedModel> {
 pub fn load_model_file(model_path: &Path, limits: &LoadLimits) -> anyhow::Result<LoadedModel> {
     let bytes = read_model_bytes(&Location::Local(model_path.to_path_buf()), limits)?;
     let manifest_path = model_path.with_file_name(MANIFEST_FILE);
-    let manifest = if manifest_path.is_file() { Some(read_bounded(&manifest_path, MAX_MANIFEST_BYTES)?) } else { None };
+    let manifest = if manifest_path.is_file() { Some(read_manifest(&manifest_path)?) } else { None };
     let loaded = load_parts(&bytes, manifest.as_deref(), limits).with_context(|| {
         let beside = if manifest.is_some() { format!(" with {}", manifest_path.display()) } else { String::new() };
         format!("loading {}{beside}", model_path.display())
@@ -96,16 +96,10 @@ pub fn load_model_file(model_path: &Path, limits: &LoadLimits) -> anyhow::Result
     LoadedModel::new(loaded, model_path.display().to_string(), bytes.len() as u64)
 }
 
-/// The bytes of a local file of at most `limit` bytes (checked before reading).
-fn read_bounded(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
-    read_limited(&crate::storage::Location::Local(path.to_path_buf()), limit)
-}
-
-/// The bytes at `location`, at most `limit` (a file's size is checked before it is read).
-fn read_limited(location: &crate::storage::Location, limit: u64) -> anyhow::Result<Vec<u8>> {
-    crate::storage::read_all(location, limit).with_context(|| {
-        format!("model files are read up to {limit} bytes (the model memory budget; raise {MEMORY_BUDGET_ENV} in MiB)")
-    })
+/// The bytes of a `manifest.json`, at most [`MAX_MANIFEST_BYTES`] (its size is checked before it is read).
+fn read_manifest(path: &Path) -> anyhow::Result<Vec<u8>> {
+    crate::storage::read_all(&Location::Local(path.to_path_buf()), MAX_MANIFEST_BYTES)
+        .with_context(|| format!("{MANIFEST_FILE} is read up to {MAX_MANIFEST_BYTES} bytes"))
 }
 
 /// The bytes of a model file or `model.tar.gz` at `location`, within the budget. The first bytes

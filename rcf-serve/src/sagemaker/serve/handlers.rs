@@ -229,7 +229,8 @@ fn score(
     let forest = &model.forest;
     // Sparse records grow the decoded values as they are read: each growth is taken from the budget
     // first, so concurrent small bodies that expand cannot together hold more than the budget.
-    let growing = RefCell::new(std::mem::take(held));
+    let charged_from = held.bytes();
+    let growing = RefCell::new(&mut *held);
     let charge = |bytes: u64| {
         state.budget.take(&mut growing.borrow_mut(), bytes).map_err(|e| WireError::Busy(e.message().into()))
     };
@@ -238,10 +239,7 @@ fn score(
         max_values: state.limits.max_values,
         charge: Some(&charge),
     };
-    let charged_from = growing.borrow().bytes();
-    let decoded = wire::decoder(input).decode(body, &limits);
-    *held = growing.into_inner();
-    let batch = decoded?;
+    let batch = wire::decoder(input).decode(body, &limits)?;
     // Formats that were not charged as they grew (dense rows, bounded by the body) are charged now.
     let charged = held.bytes() - charged_from;
     let decoded_bytes = (batch.values.capacity() * std::mem::size_of::<f32>()) as u64;
